@@ -1,0 +1,1 @@
+"""paperbell: the platform-neutral core of an arXiv notification bot."""

@@ -1,0 +1,97 @@
+"""All settings in one place, read from the environment and `.env`.
+
+The setting names are a contract with deployments and outside tools: rename nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["en", "zh"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/paperbell.db"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and says what is wrong."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    ARXIV_API_URL: str = "https://export.arxiv.org/api/query"
+    ARXIV_RSS_URL: str = "https://rss.arxiv.org/rss/"
+    ARXIV_REQUEST_INTERVAL: float = Field(default=3.0, ge=0)
+    ARXIV_TIMEOUT: float = Field(default=30.0, gt=0)
+
+    TELEGRAM_BOT_TOKEN: SecretStr | None = None
+    TELEGRAM_API_URL: str = "https://api.telegram.org"
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+
+    DEFAULT_LANGUAGE: Language = "en"
+    POLL_INTERVAL_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
+    LOG_LEVEL: LogLevel = "INFO"
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept the URLs people copy from their provider and pick the async driver for them."""
+        for plain, driver in (
+            ("postgres://", "postgresql+psycopg://"),
+            ("postgresql://", "postgresql+psycopg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        if not url.startswith(("postgresql+psycopg://", "sqlite+aiosqlite://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return url
+
+    @field_validator("ARXIV_API_URL", "ARXIV_RSS_URL", "TELEGRAM_API_URL", "SLACK_API_URL")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @field_validator("DEFAULT_LANGUAGE", "LOG_LEVEL", mode="before")
+    @classmethod
+    def _normalise_case(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return (
+            value.strip().upper()
+            if value.strip().upper() in LogLevel.__args__
+            else value.strip().lower()
+        )
+
+    def sqlite_path(self) -> Path | None:
+        """The database file for an SQLite URL, so start-up can create its folder."""
+        prefix = "sqlite+aiosqlite:///"
+        if not self.DATABASE_URL.startswith(prefix):
+            return None
+        rest = self.DATABASE_URL[len(prefix) :].split("?", 1)[0]
+        return None if rest in ("", ":memory:") else Path(rest)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "settings"
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("; ".join(problems)) from None
