@@ -69,7 +69,7 @@ def make_summary(language: str = "en", **overrides: Any) -> Summary:
         takeaway="A survey of reinforcement learning for visual intelligence.",
         keywords=("visual RL", "reward engineering", "policy optimization", "VLA", "diffusion"),
         key_points=(
-            "Formalizes visual RL problems and traces policy optimization from RLHF to verifiable rewards.",
+            "Formalizes visual RL and traces policy optimization from RLHF to verifiable rewards.",
             "Organizes more than 200 works into four pillars.",
             "Identifies sample efficiency, generalization and safe deployment as open challenges.",
         ),
