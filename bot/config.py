@@ -71,11 +71,8 @@ class Settings(BaseSettings):
     def _normalise_case(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        return (
-            value.strip().upper()
-            if value.strip().upper() in LogLevel.__args__
-            else value.strip().lower()
-        )
+        upper = value.strip().upper()
+        return upper if upper in _LOG_LEVELS else value.strip().lower()
 
     def sqlite_path(self) -> Path | None:
         """The database file for an SQLite URL, so start-up can create its folder."""
