@@ -6,7 +6,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+# Authors often drop the scheme ("code: github.com/x/y"); only hosts that are unmistakably
+# links are recognised without one.
+_URL = re.compile(
+    r"(?:https?://|(?<![\w@/.-])(?=www\.|github\.com/|huggingface\.co/))[^\s<>\"'`]+",
+    re.IGNORECASE,
+)
 _TRAILING = ".,;:!?'\"*_"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 # Links that describe the paper itself rather than code or a project.
@@ -32,7 +37,7 @@ def _clean(url: str) -> str:
 
 def _label(host: str) -> str | None:
     host = host.lower().removeprefix("www.")
-    if host.endswith(_NOT_PROJECT_HOSTS):
+    if any(host == h or host.endswith("." + h) for h in _NOT_PROJECT_HOSTS):
         return None
     if host == "github.com" or host.endswith(".github.com"):
         return "GITHUB"
@@ -47,6 +52,8 @@ def find_code_links(*texts: str | None) -> tuple[Link, ...]:
     for text in texts:
         for match in _URL.finditer(text or ""):
             url = _clean(match.group(0))
+            if "://" not in url:
+                url = "https://" + url
             host = urlsplit(url).hostname
             label = _label(host) if host and "." in host else None
             if label and url.rstrip("/") not in found:
