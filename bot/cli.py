@@ -1,0 +1,123 @@
+"""The `paperbell` command: run | poll | preview | db.
+
+Expected failures (a bad ID, arXiv down, a bad setting) end in one line and an exit
+code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from bot import app
+from bot.arxiv_source import ArxivError, ArxivSource
+from bot.cards import build_card
+from bot.config import ConfigError, Settings, load_settings
+from bot.ids import InvalidArxivId, parse_arxiv_id
+from bot.logs import configure_logging
+from bot.render.slack_blocks import render_slack
+from bot.render.telegram_html import render_telegram
+from bot.render.text import render_text
+from bot.store import migrate
+from bot.summarize.offline import OfflineSummarizer
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+SETUP_SCREEN = """\
+paperbell has nothing to connect to yet: no chat platform token is set.
+
+Put at least one of these in the environment or in a .env file here
+(see .env.example for every setting):
+
+  TELEGRAM_BOT_TOKEN=123456:ABC...    from @BotFather (/newbot)
+  SLACK_BOT_TOKEN=xoxb-...            from your Slack app's "OAuth & Permissions"
+  SLACK_APP_TOKEN=xapp-...            for Socket Mode (or SLACK_SIGNING_SECRET for HTTP)
+
+Optional:
+  DATABASE_URL=postgresql://user@host/db   default: SQLite in ./data/
+  DEFAULT_LANGUAGE=en|zh                   card language for new chats
+
+Try it without any setup:   paperbell preview 2508.08189
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paperbell",
+        description="Self-hosted arXiv notifications for Telegram and Slack.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser("run", help="run the bot (chat adapters and scheduler)")
+    preview = commands.add_parser(
+        "preview", help="print the summary card of one paper (no configuration needed)"
+    )
+    preview.add_argument("arxiv_id", metavar="ID", help="arXiv ID or URL, e.g. 2508.08189")
+    preview.add_argument("--lang", choices=("en", "zh"), default=None, help="card language")
+    preview.add_argument(
+        "--format", choices=("text", "telegram", "slack"), default="text", help="output format"
+    )
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply pending migrations")
+    db_commands.add_parser("current", help="show the applied migration")
+    return parser
+
+
+async def _preview(settings: Settings, raw_id: str, language: str, fmt: str) -> int:
+    try:
+        arxiv_id = parse_arxiv_id(raw_id)
+    except InvalidArxivId as exc:
+        print(f"paperbell: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    source = ArxivSource.from_settings(settings)
+    try:
+        paper = await source.fetch_one(arxiv_id)
+    except ArxivError as exc:
+        print(f"paperbell: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if paper is None:
+        print(f"paperbell: arXiv has no paper {arxiv_id}.", file=sys.stderr)
+        return EXIT_FAILURE
+    summary = await OfflineSummarizer().summarize(paper, language)  # type: ignore[arg-type]
+    card = build_card(paper, summary)
+    if fmt == "telegram":
+        print(render_telegram(card).html)
+    elif fmt == "slack":
+        message = render_slack(card)
+        print(json.dumps({"text": message.text, "blocks": message.blocks}, ensure_ascii=False))
+    else:
+        print(render_text(card))
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    if settings.TELEGRAM_BOT_TOKEN is None and settings.SLACK_BOT_TOKEN is None:
+        print(SETUP_SCREEN, file=sys.stderr)
+        return EXIT_USAGE
+    asyncio.run(app.run(settings))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"paperbell: bad setting: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings, one_shot=args.command == "preview")
+    if args.command == "preview":
+        language = args.lang or settings.DEFAULT_LANGUAGE
+        return asyncio.run(_preview(settings, args.arxiv_id, language, args.format))
+    if args.command == "db":
+        if args.db_command == "upgrade":
+            migrate.upgrade(settings.DATABASE_URL)
+            print(f"database is at migration {migrate.head()}")
+        else:
+            print(migrate.current(settings.DATABASE_URL) or "no migration applied")
+        return 0
+    return _run(settings)

@@ -1,0 +1,172 @@
+"""The command language every platform shares, and its help text.
+
+Telegram sends `/subscribe cs.CV`, Slack `/paperbell subscribe cs.CV`; both arrive here as
+a command name and its argument text, so parsing and wording live in one place.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from bot.taxonomy import lookup, suggest
+
+
+class UsageError(ValueError):
+    """A malformed command; the message explains it and shows an example."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHelp:
+    name: str
+    args: str
+    summary: str
+    example: str
+
+
+COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp("help", "", "what paperbell does and every command", "help"),
+    CommandHelp(
+        "subscribe",
+        "CATEGORY... [+word] [-word] [topic:Name=term,term]",
+        "get new papers of these arXiv categories here; +word keeps only papers mentioning "
+        "a word, -word drops papers mentioning it, topic: labels matching papers under 🎯",
+        'subscribe cs.CV cs.LG +diffusion -"medical imaging" topic:Robotics=robot,manipulation',
+    ),
+    CommandHelp(
+        "unsubscribe",
+        "[CATEGORY...] [topic:Name]",
+        "stop categories or topics (no argument: stop everything)",
+        "unsubscribe cs.LG",
+    ),
+    CommandHelp("subscriptions", "", "what this chat receives", "subscriptions"),
+    CommandHelp("paper", "ID_OR_URL...", "the full card of any paper", "paper 2508.08189"),
+    CommandHelp("favorites", "", "your own ☆ favorites, newest first", "favorites"),
+    CommandHelp("export", "", "your favorites as a BibTeX file", "export"),
+    CommandHelp("lang", "en|zh", "the language of cards in this chat", "lang zh"),
+)
+
+MAX_PAPERS_PER_COMMAND = 5
+_CATEGORY_SHAPE = re.compile(r"^[A-Za-z-]+(\.[A-Za-z-]+)?$")
+
+
+def help_for(name: str) -> CommandHelp:
+    return next(c for c in COMMANDS if c.name == name)
+
+
+def usage(name: str, prefix: str) -> str:
+    command = help_for(name)
+    return f"Usage: {prefix}{command.name} {command.args}\nExample: {prefix}{command.example}"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeRequest:
+    categories: tuple[str, ...]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    topics: tuple[Topic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeRequest:
+    categories: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+def _split(text: str, name: str, prefix: str) -> list[str]:
+    try:
+        return shlex.split(text.replace("“", '"').replace("”", '"'))
+    except ValueError:
+        raise UsageError(f"Unbalanced quotes.\n{usage(name, prefix)}") from None
+
+
+def _parse_topic(token: str, name: str, prefix: str) -> Topic:
+    topic_name, _, terms = token[len("topic:") :].partition("=")
+    parsed = tuple(t.strip() for t in terms.split(",") if t.strip())
+    if not topic_name.strip() or not parsed:
+        raise UsageError(
+            f"A topic needs a name and at least one term, like topic:Robotics=robot,manipulation"
+            f"\n{usage(name, prefix)}"
+        )
+    return Topic(topic_name.strip(), parsed)
+
+
+def _categories(raw: list[str], name: str, prefix: str) -> tuple[str, ...]:
+    known: list[str] = []
+    unknown: list[str] = []
+    for code in raw:
+        category = lookup(code) if _CATEGORY_SHAPE.match(code) else None
+        if category is None:
+            unknown.append(code)
+        elif category.code not in known:
+            known.append(category.code)
+    if unknown:
+        hints = []
+        for code in unknown:
+            close = suggest(code)
+            hints.append(f"{code} (did you mean {', '.join(close)}?)" if close else code)
+        raise UsageError(
+            f"Unknown arXiv categor{'y' if len(unknown) == 1 else 'ies'}: {'; '.join(hints)}. "
+            f"Nothing was changed. See https://arxiv.org/category_taxonomy for the list."
+        )
+    return tuple(known)
+
+
+def parse_subscribe(text: str, prefix: str = "/") -> SubscribeRequest:
+    raw_categories: list[str] = []
+    include: list[str] = []
+    exclude: list[str] = []
+    topics: list[Topic] = []
+    for token in _split(text, "subscribe", prefix):
+        if token.lower().startswith("topic:"):
+            topics.append(_parse_topic(token, "subscribe", prefix))
+        elif token.startswith("+") and token[1:].strip():
+            include.append(token[1:].strip())
+        elif token.startswith("-") and token[1:].strip():
+            exclude.append(token[1:].strip())
+        else:
+            raw_categories.append(token)
+    if not raw_categories:
+        raise UsageError(f"Name at least one arXiv category.\n{usage('subscribe', prefix)}")
+    return SubscribeRequest(
+        _categories(raw_categories, "subscribe", prefix),
+        tuple(include),
+        tuple(exclude),
+        tuple(topics),
+    )
+
+
+def parse_unsubscribe(text: str, prefix: str = "/") -> UnsubscribeRequest:
+    raw_categories: list[str] = []
+    topics: list[str] = []
+    for token in _split(text, "unsubscribe", prefix):
+        if token.lower().startswith("topic:") and token[len("topic:") :].strip():
+            topics.append(token[len("topic:") :].strip())
+        else:
+            raw_categories.append(token)
+    return UnsubscribeRequest(_categories(raw_categories, "unsubscribe", prefix), tuple(topics))
+
+
+def parse_language(text: str, prefix: str = "/") -> str:
+    value = text.strip().lower()
+    if value not in ("en", "zh"):
+        raise UsageError(f"Choose en or zh.\n{usage('lang', prefix)}")
+    return value
+
+
+def help_text(prefix: str = "/") -> str:
+    lines = [
+        "paperbell posts new arXiv papers of the categories this chat subscribes to, each as a "
+        "summary card. Tap ☆ under a card to keep it in your own favorites.",
+        "",
+    ]
+    lines += [f"{prefix}{c.name} {c.args}".rstrip() + f" — {c.summary}" for c in COMMANDS]
+    lines += ["", f"Example: {prefix}subscribe cs.CV cs.LG"]
+    return "\n".join(lines)

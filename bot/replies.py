@@ -1,0 +1,40 @@
+"""What the core answers with; each platform adapter turns these into its own messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.cards import Card
+from bot.store import FavoritePaper
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Plain text (adapters escape it for their format)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardReply:
+    card: Card
+
+
+@dataclass(frozen=True, slots=True)
+class FavoritesPage:
+    """One page of a user's favorites; adapters add remove and paging buttons."""
+
+    entries: tuple[FavoritePaper, ...]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    filename: str
+    content: bytes
+    caption: str
+
+
+Reply = Notice | CardReply | FavoritesPage | Document
