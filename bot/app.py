@@ -21,7 +21,7 @@ from bot.library import Library
 from bot.platforms import ChatAdapter
 from bot.service import Service
 from bot.store import Store, migrate
-from bot.summarize.offline import OfflineSummarizer
+from bot.summarize import make_summarizer
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,14 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
     """Migrate the database to the current schema, then build the core; close it on exit."""
     await asyncio.to_thread(migrate.upgrade, settings.DATABASE_URL)
     store = Store.connect(settings.DATABASE_URL)
+    summarizer = make_summarizer(settings)
     try:
         source = ArxivSource.from_settings(settings)
-        library = Library(store, source, OfflineSummarizer())
+        library = Library(store, source, summarizer)
         service = Service(store, library, settings.DEFAULT_LANGUAGE)
         yield Core(settings, store, source, library, service, stop or asyncio.Event())
     finally:
+        await summarizer.aclose()
         await store.close()
 
 

@@ -22,7 +22,7 @@ from bot.render.slack_blocks import render_slack
 from bot.render.telegram_html import render_telegram
 from bot.render.text import render_text
 from bot.store import migrate
-from bot.summarize.offline import OfflineSummarizer
+from bot.summarize import make_summarizer
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -82,7 +82,11 @@ async def _preview(settings: Settings, raw_id: str, language: str, fmt: str) -> 
     if paper is None:
         print(f"paperbell: arXiv has no paper {arxiv_id}.", file=sys.stderr)
         return EXIT_FAILURE
-    summary = await OfflineSummarizer().summarize(paper, language)  # type: ignore[arg-type]
+    summarizer = make_summarizer(settings)
+    try:
+        summary = await summarizer.summarize(paper, language)  # type: ignore[arg-type]
+    finally:
+        await summarizer.aclose()
     card = build_card(paper, summary)
     if fmt == "telegram":
         print(render_telegram(card).html)

@@ -5,6 +5,7 @@ The setting names are a contract with deployments and outside tools: rename noth
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,7 @@ Language = Literal["en", "zh"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/paperbell.db"
 
 
@@ -35,14 +37,28 @@ class Settings(BaseSettings):
 
     TELEGRAM_BOT_TOKEN: SecretStr | None = None
     TELEGRAM_API_URL: str = "https://api.telegram.org"
+    TELEGRAM_WEBHOOK_URL: str | None = None
+    TELEGRAM_WEBHOOK_SECRET: SecretStr | None = None
+    TELEGRAM_WEBHOOK_LISTEN: str = "0.0.0.0"
+    TELEGRAM_WEBHOOK_PORT: int = Field(default=8443, ge=1, le=65535)
     SLACK_BOT_TOKEN: SecretStr | None = None
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_SIGNING_SECRET: SecretStr | None = None
     SLACK_API_URL: str = "https://slack.com/api/"
+    SLACK_HTTP_HOST: str = "0.0.0.0"
+    SLACK_HTTP_PORT: int = Field(default=3000, ge=0, le=65535)
+    SLACK_SUBSCRIBE_POLICY: str = "members"
 
     DEFAULT_LANGUAGE: Language = "en"
     POLL_INTERVAL_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
     LOG_LEVEL: LogLevel = "INFO"
+
+    LLM_BASE_URL: str | None = None
+    LLM_API_KEY: SecretStr | None = None
+    LLM_MODEL: str | None = None
+    LLM_MAX_CONCURRENCY: int = Field(default=4, ge=1)
+    LLM_TIMEOUT: float = Field(default=60.0, gt=0)
+    LLM_DAILY_TOKEN_BUDGET: int | None = Field(default=None, ge=1)
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -65,6 +81,60 @@ class Settings(BaseSettings):
         if not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return url
+
+    @field_validator(
+        "LLM_BASE_URL",
+        "LLM_API_KEY",
+        "LLM_MODEL",
+        "LLM_DAILY_TOKEN_BUDGET",
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_URL",
+        "TELEGRAM_WEBHOOK_SECRET",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`.env.example` lists these empty: empty means the feature is off, not a bad value."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("LLM_BASE_URL")
+    @classmethod
+    def _optional_http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @field_validator("SLACK_SUBSCRIBE_POLICY")
+    @classmethod
+    def _subscribe_policy(cls, policy: str) -> str:
+        """`members`, `admins`, or the Slack user IDs allowed to change a channel's feed."""
+        value = policy.strip()
+        if value.lower() in ("members", "admins"):
+            return value.lower()
+        users = [user.strip() for user in value.split(",") if user.strip()]
+        if not users or not all(re.fullmatch(r"[UW][A-Z0-9]{2,}", user) for user in users):
+            raise ValueError("must be members, admins, or Slack user IDs like U012AB3CD,U04EF5GH6")
+        return ",".join(users)
+
+    @field_validator("TELEGRAM_WEBHOOK_URL")
+    @classmethod
+    def _webhook_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return url
+
+    @field_validator("TELEGRAM_WEBHOOK_SECRET")
+    @classmethod
+    def _webhook_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        """Telegram refuses any other secret_token, and only at setWebhook time."""
+        if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return secret
 
     @field_validator("DEFAULT_LANGUAGE", "LOG_LEVEL", mode="before")
     @classmethod

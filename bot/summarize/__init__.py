@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.config import Language
+from bot.config import Language, Settings
 from bot.papers import Paper
 
 
@@ -49,3 +49,22 @@ class Summarizer(Protocol):
     name: str
 
     async def summarize(self, paper: Paper, language: Language) -> Summary: ...
+
+    async def aclose(self) -> None:
+        """Release connections (an HTTP client) at shutdown."""
+        ...
+
+
+def make_summarizer(settings: Settings) -> Summarizer:
+    """The LLM summarizer when an endpoint and a model are configured, else the offline one.
+
+    Imported here rather than at the top: both modules import this one, and the offline
+    path should not load the openai client at all.
+    """
+    if settings.LLM_BASE_URL and settings.LLM_MODEL:
+        from bot.summarize.llm import LLMSummarizer
+
+        return LLMSummarizer(settings)
+    from bot.summarize.offline import OfflineSummarizer
+
+    return OfflineSummarizer()

@@ -234,6 +234,9 @@ class OfflineSummarizer:
         """Runs in a worker thread: ~15 ms an abstract (mostly YAKE) would stall the loop."""
         return await asyncio.to_thread(self.extract, paper, language)
 
+    async def aclose(self) -> None:
+        """Nothing to release: the offline summarizer holds no connections."""
+
     def extract(self, paper: Paper, language: Language) -> Summary:
         title = _squash(paper.title)
         abstract = _squash(paper.abstract)
