@@ -278,11 +278,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            # Recorded before the body goes out: the client may read `requests` as soon as
+            # it has the answer.
+            record.finished, record.status = time.monotonic(), int(status)
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            record.finished, record.status = time.monotonic(), int(status)
+            if record.finished is None:
+                record.finished, record.status = time.monotonic(), int(status)
 
     def _answer(self, path: str, params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         fake = self.fake
