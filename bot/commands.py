@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.taxonomy import lookup, suggest
 
@@ -45,6 +46,25 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("favorites", "", "your own ☆ favorites, newest first", "favorites"),
     CommandHelp("export", "", "your favorites as a BibTeX file", "export"),
     CommandHelp("lang", "en|zh", "the language of cards in this chat", "lang zh"),
+    CommandHelp(
+        "digest",
+        "HH:MM [TIMEZONE]|off",
+        "one message a day listing the new papers, at this time in the chat's time zone "
+        "(UTC unless given, e.g. Asia/Shanghai), instead of one card per paper",
+        "digest 08:30 Europe/Berlin",
+    ),
+    CommandHelp(
+        "cap",
+        "N|off",
+        "at most N cards a day here; the rest of the day's come as one digest",
+        "cap 20",
+    ),
+    CommandHelp(
+        "status",
+        "",
+        "what this chat follows, its last delivery, and arXiv's next announcement",
+        "status",
+    ),
 )
 
 MAX_PAPERS_PER_COMMAND = 5
@@ -159,6 +179,53 @@ def parse_language(text: str, prefix: str = "/") -> str:
     if value not in ("en", "zh"):
         raise UsageError(f"Choose en or zh.\n{usage('lang', prefix)}")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRequest:
+    """`time` is "HH:MM", or None to switch digests off; `timezone` None keeps the chat's."""
+
+    time: str | None
+    timezone: str | None
+
+
+_CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+MAX_DAILY_CAP = 1000
+
+
+def parse_digest(text: str, prefix: str = "/") -> DigestRequest:
+    parts = text.split()
+    if len(parts) == 1 and parts[0].lower() == "off":
+        return DigestRequest(None, None)
+    clock = _CLOCK_TIME.match(parts[0]) if parts else None
+    if clock is None or len(parts) > 2:
+        raise UsageError(
+            "Give a time like 08:30 (and a time zone if you like), or off.\n"
+            + usage("digest", prefix)
+        )
+    timezone = None
+    if len(parts) == 2:
+        try:
+            ZoneInfo(parts[1])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError(
+                f"Unknown time zone {parts[1]}: use a name like Europe/Berlin, Asia/Shanghai "
+                f"or UTC.\n{usage('digest', prefix)}"
+            ) from None
+        timezone = parts[1]
+    return DigestRequest(f"{int(clock[1]):02d}:{clock[2]}", timezone)
+
+
+def parse_cap(text: str, prefix: str = "/") -> int | None:
+    """Cards a day, or None for no limit."""
+    value = text.strip().lower()
+    if value == "off":
+        return None
+    if value.isdigit() and 1 <= int(value) <= MAX_DAILY_CAP:
+        return int(value)
+    raise UsageError(
+        f"Give a number of cards a day from 1 to {MAX_DAILY_CAP}, or off.\n{usage('cap', prefix)}"
+    )
 
 
 def help_text(prefix: str = "/") -> str:

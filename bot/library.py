@@ -25,6 +25,11 @@ class Library:
         self._summarizer = summarizer
         self._summary_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
+    @property
+    def summarizer_name(self) -> str:
+        """Which summaries are this library's own, for finding papers not summarized yet."""
+        return self._summarizer.name
+
     async def papers(self, ids: Iterable[ArxivId]) -> dict[str, Paper]:
         """Papers by base ID; a requested newer version than the stored one is refetched."""
         wanted = {i.base: i for i in ids}

@@ -77,7 +77,10 @@ class Platform(Protocol):
     async def send_digest(
         self, chat_id: str, title: str, entries: list[DigestEntry], language: str
     ) -> str:
-        """Post one compact message listing several papers, each with a way to ☆ it."""
+        """Post one compact message listing several papers, each with a way to ☆ it.
+
+        The dispatcher passes at most 20 entries (its `digest_size`) per message.
+        """
         ...
 
 

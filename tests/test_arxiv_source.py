@@ -420,13 +420,13 @@ async def test_xml_that_stays_broken_makes_arxiv_unavailable(arxiv: FakeArxiv) -
 
 async def test_the_timeout_is_honoured_and_retried(arxiv: FakeArxiv) -> None:
     arxiv.add(SEED_PAPER)
-    arxiv.delay(0.6)
+    arxiv.delay(1.0)
     began = time.monotonic()
 
     with pytest.raises(ArxivUnavailable, match=r"no answer within 0\.1 s"):
         await source_for(arxiv, timeout=0.1, max_retries=1).fetch_one("2508.08189")
 
-    assert time.monotonic() - began < 0.5
+    assert time.monotonic() - began < 1.0  # waiting out the server would take 2 s
     assert len(arxiv.requests) == 2
 
 

@@ -5,13 +5,14 @@ Rows stay inside `bot.store`: the store hands out plain records, never these cla
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -116,6 +117,11 @@ class ChatRow(Base):
     digest_time: Mapped[str | None] = mapped_column(String(5))
     daily_cap: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Delivery: the dispatcher holding the chat (see `Store.claim_chats`) and until when,
+    # and when the last digest went out.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SubscriptionRow(Base):
@@ -163,6 +169,7 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "paper_id"),
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_deliveries_chat_id_state_id", "chat_id", "state", "id"),
         CheckConstraint(
             "state IN ({})".format(", ".join(f"'{state}'" for state in DELIVERY_STATES)),
             name="state_known",
@@ -180,3 +187,16 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PollStateRow(Base):
+    """What discovery knows about arXiv between polls; one row per source (`arxiv`)."""
+
+    __tablename__ = "poll_state"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_mailing: Mapped[date | None] = mapped_column(Date)
+    last_mailing_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.config import Language
 from bot.papers import Paper
@@ -32,13 +32,17 @@ class Chat:
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """A chat's interest in one arXiv category, narrowed by words and phrases."""
+    """A chat's interest in one arXiv category, narrowed by words and phrases.
+
+    `created_at` keeps papers announced before the subscription from being delivered.
+    """
 
     id: int
     chat_id: int
     category: str
     include: tuple[str, ...]
     exclude: tuple[str, ...]
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,5 +57,51 @@ class Topic:
 
 @dataclass(frozen=True, slots=True)
 class FavoritePaper:
+    paper: Paper
+    favorited_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """What discovery remembers between polls; all None before the first poll.
+
+    `last_mailing` is the newest arXiv mailing (by its date) seen in the feed and
+    `last_mailing_seen_at` when that happened; `last_success_at` is the last poll that
+    got an answer from the feed.
+    """
+
+    last_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_mailing: date | None = None
+    last_mailing_seen_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A delivery waiting to be sent, in the chat's queue order."""
+
+    id: int
+    chat_id: int
+    paper_id: str
+    attempts: int
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDeliveries:
+    """A chat's outbox at a glance, for `/status`."""
+
+    last_sent_at: datetime | None
+    waiting: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserFavorite:
+    """One person's ☆ on one paper, for `paperbell export-favorites`."""
+
+    platform: str
+    user_id: str
     paper: Paper
     favorited_at: datetime

@@ -1,0 +1,230 @@
+"""The poll cycle, and the clock that runs it inside `paperbell run`.
+
+A cycle is: discover (feed, metadata, catch-up) → store and queue (one transaction) →
+summarize each queued paper once per language its chats read → dispatch until the
+outbox is drained. `paperbell poll` runs one cycle and exits; `paperbell run` runs one
+every POLL_INTERVAL_MINUTES through APScheduler, beside a dispatch loop (retries,
+backoffs) and a digest job, all on the adapters' event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import metrics
+from bot.arxiv_source import ArxivSource
+from bot.delivery import Dispatcher
+from bot.discovery import Discovery
+from bot.library import Library
+from bot.platforms import Platform
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+POLL_JOB = "paperbell-poll"
+DIGEST_JOB = "paperbell-digests"
+STOP_GRACE = timedelta(seconds=5)
+"""How long `Scheduler.stop` lets sends in flight finish: SIGTERM must end the process
+within 10 s, and the adapters and connections still need closing after."""
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    discovered: int
+    new: int
+    summarized: int
+    matched: int
+    delivered: int
+    failed: int
+    throttled: int
+    duration: float
+    error: str | None = None
+
+
+async def summarize_waiting(store: Store, library: Library) -> int:
+    """Summarize each queued paper once in each language its chats need, before sending,
+    so a hundred chats reading one paper cost one summary. Returns how many were made."""
+    wanted = await store.unsummarized_deliveries(library.summarizer_name)
+    papers = await store.get_papers({paper_id for paper_id, _ in wanted})
+    for paper_id, language in wanted:
+        await library.card(papers[paper_id], language)
+    return len(wanted)
+
+
+async def run_cycle(
+    store: Store,
+    discovery: Discovery,
+    library: Library,
+    dispatcher: Dispatcher,
+    *,
+    wait: timedelta = timedelta(minutes=5),
+) -> CycleReport:
+    """One complete cycle; returns once every delivery due within `wait` has been handled.
+
+    Deliveries queued earlier and not sent yet (a crash, arXiv down) go out too. Logs one
+    line with the cycle's figures, also attached to the record as `cycle` for JSON logs.
+    """
+    started = time.monotonic()
+    found = await discovery.poll()
+    summarized = await summarize_waiting(store, library)
+    sent = await dispatcher.drain(wait=wait)
+    report = CycleReport(
+        discovered=found.announced,
+        new=found.new,
+        summarized=summarized,
+        matched=found.queued,
+        delivered=sent.delivered,
+        failed=sent.failed,
+        throttled=sent.throttled,
+        duration=round(time.monotonic() - started, 3),
+        error=found.error,
+    )
+    metrics.poll_finished(new_papers=report.new, seconds=report.duration)
+    log.info(
+        "cycle discovered=%d new=%d summarized=%d matched=%d delivered=%d failed=%d "
+        "429s=%d duration=%.1fs%s",
+        report.discovered,
+        report.new,
+        report.summarized,
+        report.matched,
+        report.delivered,
+        report.failed,
+        report.throttled,
+        report.duration,
+        f" error={report.error!r}" if report.error else "",
+        extra={"cycle": asdict(report)},
+    )
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class Poller:
+    """Discovery, summaries and dispatch wired together, for `paperbell poll` and `run`."""
+
+    store: Store
+    discovery: Discovery
+    library: Library
+    dispatcher: Dispatcher
+
+    @classmethod
+    def build(
+        cls, store: Store, source: ArxivSource, library: Library, platforms: Iterable[Platform]
+    ) -> Poller:
+        return cls(store, Discovery(store, source), library, Dispatcher(store, library, platforms))
+
+    async def cycle(self, wait: timedelta = timedelta(minutes=5)) -> CycleReport:
+        return await run_cycle(self.store, self.discovery, self.library, self.dispatcher, wait=wait)
+
+    def scheduler(self, poll_minutes: int) -> Scheduler:
+        return Scheduler(self.cycle, self.dispatcher, poll_minutes=poll_minutes)
+
+
+class Scheduler:
+    """APScheduler jobs on the running event loop, plus the dispatcher's loop.
+
+    Jobs have fixed IDs and are added with `replace_existing`, so starting again never
+    doubles them; `coalesce` and a misfire grace as long as the interval make a late or
+    missed run (a busy loop, a suspended laptop) happen once, late, rather than never or
+    several times. The first poll runs at start-up. Times are UTC throughout.
+    """
+
+    def __init__(
+        self,
+        cycle: Callable[[], Awaitable[CycleReport]],
+        dispatcher: Dispatcher,
+        *,
+        poll_minutes: int,
+        digest_every: timedelta = timedelta(minutes=1),
+        dispatch_idle: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self._cycle = cycle
+        self._dispatcher = dispatcher
+        self._poll_minutes = poll_minutes
+        self._digest_every = digest_every
+        self._dispatch_idle = dispatch_idle
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._stop = asyncio.Event()
+        self._dispatching: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[object]] = set()
+
+    def start(self) -> None:
+        """Add the jobs and start; call from inside the running event loop."""
+        interval = self._poll_minutes * 60
+        self._scheduler.add_job(
+            self._poll,
+            IntervalTrigger(minutes=self._poll_minutes, timezone=UTC),
+            id=POLL_JOB,
+            name="poll arXiv and deliver",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=interval,
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.add_job(
+            self._send_digests,
+            IntervalTrigger(seconds=self._digest_every.total_seconds(), timezone=UTC),
+            id=DIGEST_JOB,
+            name="send digests",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(60, int(self._digest_every.total_seconds()) * 10),
+        )
+        self._scheduler.start()
+        self._stop.clear()
+        self._dispatching = asyncio.create_task(
+            self._dispatcher.run(self._stop, idle=self._dispatch_idle)
+        )
+
+    async def stop(self, grace: timedelta = STOP_GRACE) -> None:
+        """Stop taking work, then give the work under way `grace` to finish.
+
+        No job starts and no chat is claimed any more; each send in flight is recorded and
+        its chat's lease given back. Whatever is still running after `grace` (a slow
+        arXiv request, a send that does not answer) is cancelled: a poll cancelled midway
+        recorded nothing, and a cancelled send goes again at the next start (the one
+        duplicate `bot.delivery` allows).
+        """
+        if self._scheduler.running:
+            # Paused, not shut down yet: shutting down cancels the jobs under way at once.
+            self._scheduler.pause()
+        self._dispatcher.close()
+        self._stop.set()
+        running = {*self._jobs, *([self._dispatching] if self._dispatching else [])}
+        self._dispatching = None
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace.total_seconds())
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def next_poll(self) -> datetime | None:
+        job = self._scheduler.get_job(POLL_JOB)
+        return None if job is None else job.next_run_time
+
+    async def _poll(self) -> None:
+        await self._tracked(self._cycle())
+        self._dispatcher.wake()
+
+    async def _send_digests(self) -> None:
+        await self._tracked(self._dispatcher.send_digests())
+
+    async def _tracked(self, job: Awaitable[object]) -> None:
+        """Run a job in a task `stop` knows of, so that shutdown can wait for it."""
+        task = asyncio.ensure_future(job)
+        self._jobs.add(task)
+        try:
+            await task
+        finally:
+            self._jobs.discard(task)
