@@ -705,6 +705,11 @@ class FakeTelegram:
         )
         return query_id
 
+    def push_update(self, kind: str, payload: JSON) -> JSON:
+        """Queue an update the helpers above do not build: a service message such as a group's
+        `migrate_to_chat_id`, or a `my_chat_member` change when a user blocks the bot."""
+        return self._enqueue(kind, payload)
+
     def _reaches_bot(self, text: str) -> bool:
         """Privacy mode: in groups only a leading command for this bot (or any bot) arrives."""
         if not self.privacy_mode:

@@ -1,0 +1,288 @@
+"""What the Telegram adapter draws besides cards: ☆ labels, favorites pages, digests.
+
+Cards themselves come from `bot.render.telegram_html`; this module only turns its buttons
+into python-telegram-bot objects and relabels ☆ for the person or group looking at them.
+All callback data the adapter accepts is produced and parsed here, and parsing accepts
+nothing else: Telegram hands back whatever a client sends, forged or stale.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+)
+from telegram.constants import ParseMode
+
+from bot.cards import Card
+from bot.config import Language
+from bot.ids import InvalidArxivId, parse_arxiv_id
+from bot.platforms import DigestEntry
+from bot.render.buttons import Button, favorite_callback_data, parse_favorite_callback
+from bot.render.layout import one_line, utf16_len
+from bot.render.telegram_html import MESSAGE_LIMIT, TelegramMessage, render_telegram
+from bot.replies import FavoritesPage
+from bot.service import FAVORITES_PER_PAGE
+
+STAR_OFF = "☆"
+STAR_ON = "★"
+_STAR_LABEL = re.compile(rf"^[{STAR_OFF}{STAR_ON}]\s*(?P<base>.*?)(?:\s+·\s+\d+)?$")
+_FAVORITES_PAGE = re.compile(r"fl:(?P<owner>\d{1,20}):(?P<page>[1-9]\d{0,3})")
+_FAVORITES_REMOVE = re.compile(r"fr:(?P<owner>\d{1,20}):(?P<page>[1-9]\d{0,3}):(?P<paper>\S+)")
+_TITLE_LIMIT = 200
+_TAG = re.compile(r"<[^>]*>")
+_DIGEST_FOOTER: dict[Language, str] = {
+    "en": "Tap ☆ N to keep paper N in your favorites.",
+    "zh": "点 ☆ N 把第 N 篇加入你的收藏。",
+}
+# Shorter and shorter takeaways, then titles, until a long digest fits one message.
+_DIGEST_CUTS: tuple[tuple[int | None, int | None], ...] = (
+    (None, None),
+    (280, None),
+    (160, None),
+    (80, None),
+    (0, 160),
+    (0, 80),
+    (0, 40),
+)
+
+
+def star_label(text: str, *, starred: bool | None = None, count: int | None = None) -> str:
+    """A ☆ button's label for one viewer (`starred`) or for a whole group (`count`).
+
+    In a group everyone sees the same button, so it shows how many people keep the
+    paper rather than one person's star.
+    """
+    match = _STAR_LABEL.match(text)
+    base = match["base"] if match else text
+    if starred is not None:
+        return f"{STAR_ON if starred else STAR_OFF} {base}"
+    return f"{STAR_OFF} {base}" + (f" · {count}" if count else "")
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    b.text,
+                    url=b.url,
+                    callback_data=b.callback_data,
+                    switch_inline_query=b.switch_inline_query,
+                )
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+def card_message(card: Card, *, starred: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """The card as HTML and keyboard; `starred` shows ★ to the one person in a private chat."""
+    message: TelegramMessage = render_telegram(card)
+    rows = message.buttons
+    if starred:
+        rows = tuple(
+            tuple(
+                replace(b, text=star_label(b.text, starred=True))
+                if b.callback_data is not None and parse_favorite_callback(b.callback_data)
+                else b
+                for b in row
+            )
+            for row in rows
+        )
+    return message.html, keyboard(rows)
+
+
+def relabel_star(
+    markup: InlineKeyboardMarkup, data: str, *, starred: bool | None, count: int | None
+) -> InlineKeyboardMarkup:
+    """The message's keyboard with the ☆ button carrying `data` relabelled, the rest kept."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    star_label(b.text, starred=starred, count=count), callback_data=data
+                )
+                if b.callback_data == data
+                else b
+                for b in row
+            ]
+            for row in markup.inline_keyboard
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FavoritesAction:
+    """A tap on a favorites list: show `page`, after removing `remove` if set."""
+
+    owner: str
+    page: int
+    remove: str | None = None
+
+    def data(self) -> str:
+        if self.remove is None:
+            return f"fl:{self.owner}:{self.page}"
+        return f"fr:{self.owner}:{self.page}:{self.remove}"
+
+
+def parse_favorites_action(data: str) -> FavoritesAction | None:
+    """The action in favorites-list callback data, or None for anything this bot did not send."""
+    if match := _FAVORITES_PAGE.fullmatch(data):
+        return FavoritesAction(match["owner"], int(match["page"]))
+    match = _FAVORITES_REMOVE.fullmatch(data)
+    if match is None:
+        return None
+    try:
+        paper = parse_arxiv_id(match["paper"])
+    except InvalidArxivId:
+        return None
+    if paper.version is not None or paper.base != match["paper"]:
+        return None
+    return FavoritesAction(match["owner"], int(match["page"]), paper.base)
+
+
+def favorites_message(
+    page: FavoritesPage, owner_id: str, owner_name: str | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of someone's favorites with a ✖ per paper and paging buttons.
+
+    `owner_name` is set in groups, where the list is shown to everyone but only its owner
+    may change it.
+    """
+    if page.total == 0:
+        return "You have no favorites yet. Tap ☆ under a card to keep it here.", None
+    whose = "Your favorites" if owner_name is None else f"{_esc(owner_name)}’s favorites"
+    lines = [f"⭐ <b>{whose}</b> · {page.total} · page {page.page}/{page.pages}"]
+    first = (page.page - 1) * FAVORITES_PER_PAGE + 1
+    for number, favorite in enumerate(page.entries, first):
+        paper = favorite.paper
+        authors = paper.authors[0] + (" et al." if len(paper.authors) > 1 else "")
+        lines += [
+            "",
+            f'{number}. <b><a href="{html.escape(paper.abs_url)}">'
+            f"{_esc(_cut(one_line(paper.title), _TITLE_LIMIT))}</a></b>",
+            f"<code>{_esc(paper.arxiv_id)}</code> · {_esc(authors)} · {paper.published.year}",
+        ]
+    remove_row = [
+        Button(
+            f"✖ {number}",
+            callback_data=FavoritesAction(owner_id, page.page, favorite.paper.arxiv_id).data(),
+        )
+        for number, favorite in enumerate(page.entries, first)
+    ]
+    paging_row = []
+    if page.page > 1:
+        paging_row.append(
+            Button("◀ Newer", callback_data=FavoritesAction(owner_id, page.page - 1).data())
+        )
+    if page.page < page.pages:
+        paging_row.append(
+            Button("Older ▶", callback_data=FavoritesAction(owner_id, page.page + 1).data())
+        )
+    return "\n".join(lines), keyboard([row for row in (remove_row, paging_row) if row])
+
+
+def digest_message(
+    title: str, entries: Sequence[DigestEntry], language: Language
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Several papers in one message, each with its own ☆ N button, cut to fit Telegram."""
+    buttons = [
+        Button(f"{STAR_OFF} {number}", callback_data=favorite_callback_data(e.paper.arxiv_id))
+        for number, e in enumerate(entries, 1)
+    ]
+    rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
+    for takeaway_limit, title_limit in _DIGEST_CUTS:
+        text = _digest_html(title, entries, language, takeaway_limit, title_limit)
+        if utf16_len(html.unescape(_TAG.sub("", text))) <= MESSAGE_LIMIT:
+            break
+    return text, keyboard(rows)
+
+
+def _digest_html(
+    title: str,
+    entries: Sequence[DigestEntry],
+    language: Language,
+    takeaway_limit: int | None,
+    title_limit: int | None,
+) -> str:
+    parts = [f"<b>{_esc(one_line(title))}</b>"]
+    for number, entry in enumerate(entries, 1):
+        paper = entry.paper
+        paper_title = _cut(one_line(paper.title), title_limit)
+        item = (
+            f'{number}. <b><a href="{html.escape(paper.abs_url)}">{_esc(paper_title)}</a></b>'
+            f" · <code>{_esc(paper.arxiv_id)}</code>"
+        )
+        takeaway = _cut(one_line(entry.takeaway), takeaway_limit)
+        if takeaway:
+            item += f"\n💡 {_esc(takeaway)}"
+        parts.append(item)
+    parts.append(_DIGEST_FOOTER[language])
+    return "\n\n".join(parts)
+
+
+def text_parts(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Plain text in as few messages as Telegram takes, broken between lines where possible."""
+    parts: list[str] = []
+    current: str | None = None
+    for line in _fitting_lines(text.split("\n"), limit):
+        joined = line if current is None else f"{current}\n{line}"
+        if current is not None and utf16_len(joined) > limit:
+            parts.append(current)
+            joined = line
+        current = joined
+    if current is not None:
+        parts.append(current)
+    # Telegram refuses a message of nothing but blanks.
+    return [part for part in parts if part.strip()]
+
+
+def _fitting_lines(lines: list[str], limit: int) -> Iterator[str]:
+    for line in lines:
+        while utf16_len(line) > limit:
+            cut = limit
+            while utf16_len(line[:cut]) > limit:
+                cut -= 1
+            yield line[:cut]
+            line = line[cut:]
+        yield line
+
+
+def _cut(text: str, limit: int | None) -> str:
+    if limit is None or len(text) <= limit:
+        return text
+    if limit == 0:
+        return ""
+    return text[: limit - 1].rstrip() + "…"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def share_result(card: Card) -> InlineQueryResultArticle:
+    """The card as an inline result, so `@bot 2508.08189` can post it into any chat."""
+    text, markup = card_message(card)
+    takeaway = card.section("takeaway")
+    return InlineQueryResultArticle(
+        id=card.arxiv_id,
+        title=one_line(card.title) or card.versioned_id,
+        input_message_content=InputTextMessageContent(
+            text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        reply_markup=markup,
+        url=card.abs_url,
+        description=one_line(takeaway.text) if takeaway else None,
+    )
