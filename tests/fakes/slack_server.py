@@ -173,6 +173,7 @@ class FakeSlack:
         self.rate_limited = 0
         self._users: dict[str, dict[str, Any]] = {}
         self._channel_errors: dict[str, ChannelError] = {}
+        self._members: defaultdict[str, set[str]] = defaultdict(set)
         self._token_error: TokenError | None = None
         self._failures: defaultdict[str, deque[tuple[str, int]]] = defaultdict(deque)
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -193,6 +194,8 @@ class FakeSlack:
             "conversations.info": self._conversation_info,
             "conversations.join": self._join,
             "users.info": self._user_info,
+            "users.conversations": self._user_conversations,
+            "conversations.open": self._open_conversation,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
@@ -292,6 +295,10 @@ class FakeSlack:
             else:
                 raise ValueError("fail_next needs an error name or an HTTP error status")
         self._failures[method].append((error, http_status))
+
+    def set_members(self, channel: str, *users: str) -> None:
+        """Put people in a conversation the bot can see, for users.conversations."""
+        self._members[channel].update(users)
 
     def set_user(
         self,
@@ -537,6 +544,41 @@ class FakeSlack:
         if _flag(args.get("include_locale")):
             user["locale"] = known.get("locale", "en-US")
         return {"user": user}
+
+    def _user_conversations(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The conversations a member is in, as a bot token sees them: one page of `limit`
+        (default 100), public channels only unless `types` asks for more, like Slack."""
+        user = str(args.get("user") or "")
+        if not _USER.fullmatch(user):
+            raise _Reject("user_not_found")
+        types = set(str(args.get("types") or "public_channel").split(","))
+        if not types <= {"public_channel", "private_channel", "mpim", "im"}:
+            raise _Reject("invalid_types")
+        limit = int(str(args.get("limit") or 100))
+        start = int(str(args.get("cursor") or "0") or "0")
+        kinds = {"C": "public_channel", "G": "private_channel"}
+        channels = sorted(
+            channel
+            for channel, members in self._members.items()
+            if user in members
+            and kinds.get(channel[0]) in types
+            and self._channel_errors.get(channel) != "channel_not_found"
+        )
+        page = channels[start : start + limit]
+        more = start + limit < len(channels)
+        return {
+            "channels": [self._channel_json(channel) for channel in page],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _open_conversation(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The bot's direct message with one person (the App Home messages tab)."""
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            raise _Reject("users_list_not_supplied")
+        if len(users) > 1 or not _USER.fullmatch(users[0]):
+            raise _Reject("user_not_found")
+        return {"channel": {"id": "D" + users[0][1:]}}
 
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         filename = str(args.get("filename") or "")

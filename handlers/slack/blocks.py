@@ -1,0 +1,272 @@
+"""Block Kit for what the Slack adapter says in its own words: notices, favorites, App Home,
+digests, share links and BibTeX snippets. Cards themselves come from `bot.render`.
+
+Text from people and from arXiv goes into `plain_text` objects, which Slack never formats,
+links or turns into mentions; mrkdwn carries only what the bot builds from IDs and URLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.i18n import CARD_LABELS
+from bot.papers import Paper
+from bot.platforms import DigestEntry
+from bot.render.layout import one_line, truncate, truncate_to, utf16_len
+from bot.render.slack_blocks import FAVORITE_ACTION
+from bot.replies import FavoritesPage
+from bot.store import Subscription
+from bot.taxonomy import lookup
+
+Block = dict[str, Any]
+
+UNFAVORITE_ACTION = "paperbell_unfavorite"
+NEWER_ACTION = "paperbell_favorites_newer"
+OLDER_ACTION = "paperbell_favorites_older"
+
+HEADER_TEXT = 150
+SECTION_TEXT = 3000
+MESSAGE_BLOCKS = 50
+FALLBACK_TEXT = 3000
+_TITLE = 300
+_TAKEAWAY = 1000
+# Header, then a section and a context per paper, then one line saying how many were left out.
+MAX_DIGEST_ENTRIES = (MESSAGE_BLOCKS - 2) // 2
+MAX_HOME_CHANNELS = 20
+_CODE_FENCE = "```"
+
+_MORE_PAPERS = {"en": "+{n} more papers not listed here", "zh": "另有 {n} 篇论文未列出"}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """`text` is what notifications and screen readers show for `blocks`."""
+
+    text: str
+    blocks: list[Block]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFeed:
+    channel_id: str
+    subscriptions: tuple[Subscription, ...]
+
+
+def notice(text: str) -> Message:
+    return Message(_fallback(text), [_plain_section(piece) for piece in _pieces(text)])
+
+
+def favorites_message(page: FavoritesPage) -> Message:
+    blocks = [_plain_section("☆ Your favorites"), *_favorites(page)]
+    return Message(f"Your favorites: {page.total}", blocks)
+
+
+def home_view(page: FavoritesPage, feeds: Sequence[ChannelFeed], note: str | None) -> Block:
+    """The App Home tab; `private_metadata` remembers the favorites page on show."""
+    blocks: list[Block] = [_header("☆ Your favorites"), *_favorites(page), {"type": "divider"}]
+    blocks.append(_header("📬 Your channels' subscriptions"))
+    for feed in feeds[:MAX_HOME_CHANNELS]:
+        blocks.append(_mrkdwn_section(f"<#{feed.channel_id}>"))
+        lines = "\n".join(_subscription_line(s) for s in feed.subscriptions)
+        blocks.append({"type": "context", "elements": [_plain(_fit(lines, SECTION_TEXT))]})
+    if len(feeds) > MAX_HOME_CHANNELS:
+        more = f"…and {len(feeds) - MAX_HOME_CHANNELS} more channels."
+        blocks.append({"type": "context", "elements": [_plain(more)]})
+    if note:
+        blocks.append({"type": "context", "elements": [_plain(note)]})
+    elif not feeds:
+        blocks.append(
+            _plain_section(
+                "None of your channels has subscriptions yet. In a channel, try: "
+                "/paperbell subscribe cs.CL"
+            )
+        )
+    return {"type": "home", "private_metadata": str(page.page), "blocks": blocks}
+
+
+def digest(title: str, entries: Sequence[DigestEntry], language: str) -> Message:
+    labels = CARD_LABELS["zh" if language == "zh" else "en"]
+    blocks: list[Block] = [_header(title)]
+    shown = entries if len(entries) * 2 + 1 <= MESSAGE_BLOCKS else entries[:MAX_DIGEST_ENTRIES]
+    for number, entry in enumerate(shown, 1):
+        text = f"{number}. {_fit(one_line(entry.paper.title), _TITLE)}"
+        if entry.takeaway.strip():
+            text += "\n" + _fit(one_line(entry.takeaway), _TAKEAWAY)
+        section = _plain_section(text)
+        section["accessory"] = _button(labels.favorite, FAVORITE_ACTION, entry.paper.arxiv_id)
+        blocks += [section, _links(entry.paper)]
+    if len(shown) < len(entries):
+        more = _MORE_PAPERS["zh" if language == "zh" else "en"].format(n=len(entries) - len(shown))
+        blocks.append({"type": "context", "elements": [_plain(more)]})
+    return Message(_fallback(title), blocks)
+
+
+def share(permalink: str | None, arxiv_id: str, prefix: str) -> Message:
+    """Where the card is, and how to post it into another conversation; `arxiv_id` must be
+    a parsed one, which needs no escaping."""
+    lines = [
+        f"To post the full card in another conversation, send `{prefix}paper {arxiv_id}` there."
+    ]
+    if permalink:
+        lines.insert(
+            0,
+            f"🔗 <{_url(permalink)}|Link to this card>: paste it into any conversation and "
+            "Slack shows a preview of it there.",
+        )
+    text = "\n".join(lines)
+    return Message(text, [_mrkdwn_section(text)])
+
+
+def snippet(filename: str, content: str, caption: str) -> Message:
+    """A file shown as code, for workspaces that do not let the app upload files; entries
+    that do not fit one message are left out and counted."""
+    intro = f"{caption} — {filename} (file uploads are not allowed here, so it is inline):"
+    entries = [entry for entry in content.split("\n\n") if entry.strip()]
+    # Room for the intro and the closing count.
+    room = MESSAGE_BLOCKS - 2
+    chunks: list[list[str]] = [[]]
+    left_out = 0
+    for index, entry in enumerate(entries):
+        if _code_fits([*chunks[-1], entry]):
+            chunks[-1].append(entry)
+        elif not _code_fits([entry]):
+            left_out += 1
+        elif len(chunks) < room:
+            chunks.append([entry])
+        else:
+            left_out += len(entries) - index
+            break
+    blocks = [_plain_section(intro), *(_code_section(chunk) for chunk in chunks if chunk)]
+    if left_out:
+        blocks.append(
+            {"type": "context", "elements": [_plain(f"{left_out} more entries did not fit.")]}
+        )
+    return Message(_fallback(intro), blocks)
+
+
+def _favorites(page: FavoritesPage) -> list[Block]:
+    if not page.entries:
+        return [
+            _plain_section(
+                "No favorites yet. Tap ☆ Favorite under a paperbell card to keep it here."
+            )
+        ]
+    blocks: list[Block] = []
+    for favorite in page.entries:
+        paper = favorite.paper
+        section = _plain_section(_fit(one_line(paper.title), _TITLE) or paper.versioned_id)
+        section["accessory"] = _button(
+            "Remove", UNFAVORITE_ACTION, f"{page.page}:{paper.arxiv_id}", style="danger"
+        )
+        starred = favorite.favorited_at.date().isoformat()
+        blocks += [section, _links(paper, f"☆ {starred}")]
+    if page.pages > 1:
+        buttons = []
+        if page.page > 1:
+            buttons.append(_button("‹ Newer", NEWER_ACTION, str(page.page - 1)))
+        if page.page < page.pages:
+            buttons.append(_button("Older ›", OLDER_ACTION, str(page.page + 1)))
+        blocks.append({"type": "actions", "elements": buttons})
+    status = f"Page {page.page} of {page.pages} · {page.total} favorites"
+    status += " · /paperbell export sends them as BibTeX"
+    blocks.append({"type": "context", "elements": [_plain(status)]})
+    return blocks
+
+
+def _subscription_line(subscription: Subscription) -> str:
+    category = lookup(subscription.category)
+    line = f"{subscription.category} ({category.name})" if category else subscription.category
+    if subscription.include:
+        line += " — only " + ", ".join(subscription.include)
+    if subscription.exclude:
+        line += " — not " + ", ".join(subscription.exclude)
+    return line
+
+
+def _links(paper: Paper, *extra: str) -> Block:
+    """arXiv and PDF links, built only from the paper's ID, which needs no escaping."""
+    parts = [
+        f"<{_url(paper.abs_url)}|arXiv:{paper.versioned_id}>",
+        f"<{_url(paper.pdf_url)}|PDF>",
+        paper.primary_category,
+        *extra,
+    ]
+    return {"type": "context", "elements": [_mrkdwn(" · ".join(parts))]}
+
+
+def _code_fits(entries: list[str]) -> bool:
+    return utf16_len(_code_text(entries)) <= SECTION_TEXT
+
+
+def _code_section(entries: list[str]) -> Block:
+    return _mrkdwn_section(_code_text(entries))
+
+
+def _code_text(entries: list[str]) -> str:
+    return _CODE_FENCE + _escape("\n\n".join(entries)) + _CODE_FENCE
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": _plain(_fit(text, HEADER_TEXT))}
+
+
+def _plain_section(text: str) -> Block:
+    return {"type": "section", "text": _plain(text)}
+
+
+def _mrkdwn_section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _plain(text: str) -> Block:
+    return {"type": "plain_text", "text": text or "…", "emoji": True}
+
+
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": _plain(text), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _pieces(text: str) -> list[str]:
+    """`text` in pieces a section holds: whole lines where they fit, long lines cut."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while utf16_len(line) > SECTION_TEXT:
+            head = truncate_to(line, lambda t: utf16_len(t) <= SECTION_TEXT - 1)[:-1]
+            pieces += [current] if current else []
+            pieces.append(head)
+            current, line = "", line[len(head) :]
+        joined = f"{current}\n{line}" if current else line
+        if utf16_len(joined) <= SECTION_TEXT:
+            current = joined
+        else:
+            pieces.append(current)
+            current = line
+    pieces.append(current)
+    return [piece for piece in pieces if piece.strip()] or ["…"]
+
+
+def _fit(text: str, limit: int) -> str:
+    return truncate_to(text, lambda t: utf16_len(t) <= limit)
+
+
+def _fallback(text: str) -> str:
+    """Slack reads a message's `text` as mrkdwn, so it is escaped and kept short."""
+    return _escape(truncate(one_line(text), FALLBACK_TEXT))
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _url(url: str) -> str:
+    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
