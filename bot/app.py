@@ -13,12 +13,16 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import handlers
+from bot import metrics
 from bot.arxiv_source import ArxivSource
 from bot.config import Settings
+from bot.health import HealthServer
 from bot.library import Library
 from bot.platforms import ChatAdapter
+from bot.scheduler import Poller
 from bot.service import Service
 from bot.store import Store, migrate
 from bot.summarize import make_summarizer
@@ -45,10 +49,16 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
     await asyncio.to_thread(migrate.upgrade, settings.DATABASE_URL)
     store = Store.connect(settings.DATABASE_URL)
     summarizer = make_summarizer(settings)
+    metrics.watch_summarizer(summarizer)
     try:
         source = ArxivSource.from_settings(settings)
         library = Library(store, source, summarizer)
-        service = Service(store, library, settings.DEFAULT_LANGUAGE)
+        service = Service(
+            store,
+            library,
+            settings.DEFAULT_LANGUAGE,
+            poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+        )
         yield Core(settings, store, source, library, service, stop or asyncio.Event())
     finally:
         await summarizer.aclose()
@@ -72,16 +82,41 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with open_core(settings, stop) as core:
         adapters = load_adapters(core)
+        health = _health_server(core, adapters)
         started: list[ChatAdapter] = []
         try:
+            if health is not None:
+                await health.start()
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
+            poller = Poller.build(core.store, core.source, core.library, started)
+            scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
+            scheduler.start()
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))
-            await stop.wait()
+            try:
+                await stop.wait()
+            finally:
+                await scheduler.stop()
             log.info("stopping")
         finally:
             for adapter in reversed(started):
                 await adapter.stop()
+            if health is not None:
+                await health.stop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
+
+
+def _health_server(core: Core, adapters: list[ChatAdapter]) -> HealthServer | None:
+    """The health and metrics endpoint, when HEALTH_PORT asks for one."""
+    settings = core.settings
+    if settings.HEALTH_PORT is None:
+        return None
+    return HealthServer(
+        core.store,
+        host=settings.HEALTH_HOST,
+        port=settings.HEALTH_PORT,
+        poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+        platforms=[adapter.name for adapter in adapters],
+    )

@@ -12,7 +12,9 @@ import json
 import sys
 from collections.abc import Sequence
 
-from bot import app
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import app, backup, doctor
 from bot.arxiv_source import ArxivError, ArxivSource
 from bot.cards import build_card
 from bot.config import ConfigError, Settings, load_settings
@@ -21,7 +23,8 @@ from bot.logs import configure_logging
 from bot.render.slack_blocks import render_slack
 from bot.render.telegram_html import render_telegram
 from bot.render.text import render_text
-from bot.store import migrate
+from bot.scheduler import Poller
+from bot.store import Store, migrate
 from bot.summarize import make_summarizer
 
 EXIT_FAILURE = 1
@@ -52,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("run", help="run the bot (chat adapters and scheduler)")
+    commands.add_parser(
+        "poll", help="one cycle: fetch new arXiv papers, deliver them, wait for the sends, exit"
+    )
     preview = commands.add_parser(
         "preview", help="print the summary card of one paper (no configuration needed)"
     )
@@ -64,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply pending migrations")
     db_commands.add_parser("current", help="show the applied migration")
+    commands.add_parser(
+        "doctor", help="check settings, database, arXiv, tokens and the LLM, one line each"
+    )
+    commands.add_parser(
+        "export-favorites", help="print every user's favorites as JSON (to move databases)"
+    )
     return parser
 
 
@@ -106,8 +118,43 @@ def _run(settings: Settings) -> int:
     return 0
 
 
+async def _poll(settings: Settings) -> int:
+    """One poll cycle for cron and Kubernetes CronJobs: exit 0 once everything due is sent,
+    1 if arXiv could not be asked (what was queued before still goes out)."""
+    async with app.open_core(settings) as core:
+        adapters = app.load_adapters(core)
+        if not adapters:
+            print("paperbell: no chat platform is configured; papers are queued, not sent.")
+        poller = Poller.build(core.store, core.source, core.library, adapters)
+        try:
+            report = await poller.cycle()
+        finally:
+            for adapter in adapters:
+                await adapter.stop()
+    if report.error:
+        print(f"paperbell: {report.error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+async def _export_favorites(settings: Settings) -> int:
+    store = Store.connect(settings.DATABASE_URL)
+    try:
+        exported = await backup.export_favorites(store)
+    except SQLAlchemyError as exc:
+        detail = " ".join(str(exc.__cause__ or exc).split())
+        print(f"paperbell: cannot read the database: {detail}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        await store.close()
+    print(json.dumps(exported, ensure_ascii=False, indent=2))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return doctor.main()
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -124,4 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(migrate.current(settings.DATABASE_URL) or "no migration applied")
         return 0
+    if args.command == "export-favorites":
+        return asyncio.run(_export_favorites(settings))
+    if args.command == "poll":
+        return asyncio.run(_poll(settings))
     return _run(settings)

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     DEFAULT_LANGUAGE: Language = "en"
     POLL_INTERVAL_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
     LOG_LEVEL: LogLevel = "INFO"
+    HEALTH_PORT: int | None = Field(default=None, ge=1, le=65535)
+    HEALTH_HOST: str = "0.0.0.0"
 
     LLM_BASE_URL: str | None = None
     LLM_API_KEY: SecretStr | None = None
@@ -93,6 +95,7 @@ class Settings(BaseSettings):
         "TELEGRAM_BOT_TOKEN",
         "TELEGRAM_WEBHOOK_URL",
         "TELEGRAM_WEBHOOK_SECRET",
+        "HEALTH_PORT",
         mode="before",
     )
     @classmethod

@@ -5,4 +5,4 @@ None when its platform is not configured. Adding a platform is one new module an
 line below; the core never imports a platform library.
 """
 
-ADAPTER_MODULES: tuple[str, ...] = ()
+ADAPTER_MODULES: tuple[str, ...] = ("handlers.telegram", "handlers.slack")

@@ -1,0 +1,165 @@
+"""The Prometheus figures of one paperbell process, on a registry of its own.
+
+A dedicated registry keeps the library's default process-wide one (which other code in
+the process may fill) out of `/metrics`. Counters are bumped where things happen
+(`poll_finished`, `deliveries_settled`); the figures the database already knows (the
+outbox depth, when arXiv last answered) are read from the store at scrape time by
+`refresh`, so they are right even when another process (the CronJob) did the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Protocol
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.summarize.llm import LLMStats
+
+log = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)
+
+PAPERS_DISCOVERED = Counter(
+    "paperbell_papers_discovered",
+    "Papers announced in a followed category and stored for the first time.",
+    registry=REGISTRY,
+)
+POLL_DURATION = Histogram(
+    "paperbell_poll_duration_seconds",
+    "How long one poll cycle took: discovery, summaries and dispatch.",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800),
+    registry=REGISTRY,
+)
+CARDS_SENT = Counter(
+    "paperbell_cards_sent",
+    "Papers delivered to chats, as cards or inside digests.",
+    ["platform"],
+    registry=REGISTRY,
+)
+CARDS_FAILED = Counter(
+    "paperbell_cards_failed",
+    "Deliveries given up for good (refused, chat gone, out of retries) or of unknown outcome.",
+    ["platform"],
+    registry=REGISTRY,
+)
+RATE_LIMITED = Counter(
+    "paperbell_rate_limited",
+    "Sends a platform answered with 429 (rate limited); each is sent again later.",
+    ["platform"],
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "paperbell_delivery_queue_depth",
+    "Deliveries waiting in the outbox or in flight, read from the database at scrape time.",
+    ["platform"],
+    registry=REGISTRY,
+)
+LAST_SUCCESSFUL_POLL = Gauge(
+    "paperbell_last_successful_poll_timestamp_seconds",
+    "When arXiv's announcement feed last answered a poll (Unix time; 0: never).",
+    registry=REGISTRY,
+)
+LAST_ANNOUNCEMENT = Gauge(
+    "paperbell_last_announcement_seen_timestamp_seconds",
+    "When the newest arXiv mailing was first seen in the feed (Unix time; 0: never).",
+    registry=REGISTRY,
+)
+
+
+class DeliveryOutcomes(Protocol):
+    """What a dispatch did for one chat (`bot.delivery.DispatchReport` is one)."""
+
+    delivered: int
+    failed: int
+    unknown: int
+    throttled: int
+
+
+def poll_finished(*, new_papers: int, seconds: float) -> None:
+    PAPERS_DISCOVERED.inc(new_papers)
+    POLL_DURATION.observe(seconds)
+
+
+def deliveries_settled(platform: str, outcomes: DeliveryOutcomes) -> None:
+    CARDS_SENT.labels(platform).inc(outcomes.delivered)
+    CARDS_FAILED.labels(platform).inc(outcomes.failed + outcomes.unknown)
+    RATE_LIMITED.labels(platform).inc(outcomes.throttled)
+
+
+async def refresh(store: Store, platforms: Iterable[str]) -> None:
+    """Read the figures the database holds; a platform with nothing waiting shows 0."""
+    waiting = await store.waiting_by_platform()
+    for platform in {*platforms, *waiting}:
+        QUEUE_DEPTH.labels(platform).set(waiting.get(platform, 0))
+    state = await store.get_poll_state()
+    success, seen = state.last_success_at, state.last_mailing_seen_at
+    LAST_SUCCESSFUL_POLL.set(success.timestamp() if success else 0)
+    LAST_ANNOUNCEMENT.set(seen.timestamp() if seen else 0)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+class _LLMCollector(Collector):
+    """Reads the summarizer's own counters at scrape time, so they are never copied twice."""
+
+    def __init__(self) -> None:
+        self.stats: LLMStats | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.stats
+        if stats is None:
+            return
+        model = [stats.model]
+        requests = CounterMetricFamily(
+            "paperbell_llm_requests", "Requests sent to the LLM endpoint.", labels=["model"]
+        )
+        requests.add_metric(model, stats.requests)
+        tokens = CounterMetricFamily(
+            "paperbell_llm_tokens", "Tokens the endpoint reported using.", labels=["model", "kind"]
+        )
+        tokens.add_metric([*model, "prompt"], stats.prompt_tokens)
+        tokens.add_metric([*model, "completion"], stats.completion_tokens)
+        fallbacks = CounterMetricFamily(
+            "paperbell_llm_fallbacks",
+            "Summaries given to the offline summarizer instead, by reason.",
+            labels=["model", "reason"],
+        )
+        for reason, count in sorted(stats.fallbacks.items()):
+            fallbacks.add_metric([*model, reason], count)
+        replaced = CounterMetricFamily(
+            "paperbell_llm_sections_replaced",
+            "Card sections that failed the grounding check twice and came from the offline "
+            "summarizer.",
+            labels=["model", "section"],
+        )
+        for section, count in sorted(stats.sections_replaced.items()):
+            replaced.add_metric([*model, section], count)
+        yield from (requests, tokens, fallbacks, replaced)
+
+
+_LLM = _LLMCollector()
+REGISTRY.register(_LLM)
+
+
+def watch_summarizer(summarizer: object) -> None:
+    """Expose the LLM summarizer's counters; the offline summarizer has none."""
+    _LLM.stats = getattr(summarizer, "stats", None)
