@@ -228,9 +228,10 @@ async def test_key_points_are_three_distinct_sentences_in_reading_order() -> Non
         assert positions == sorted(positions), paper.arxiv_id
 
 
-async def test_key_points_favour_the_proposal_and_the_result_over_background() -> None:
+async def test_key_points_favour_the_result_and_leave_the_proposal_to_the_takeaway() -> None:
     summary = await summarize(METHOD_PAPER)
-    assert PROPOSAL in summary.key_points
+    assert summary.takeaway == PROPOSAL
+    assert PROPOSAL not in summary.key_points
     assert RESULT in summary.key_points
 
 
@@ -420,3 +421,9 @@ def test_summary_does_not_depend_on_the_process_hash_seed() -> None:
     }
     assert len(outputs) == 1
     assert "offline" in outputs.pop()
+
+
+def test_key_points_do_not_repeat_the_takeaway_when_the_abstract_has_enough_sentences() -> None:
+    summary = OfflineSummarizer().extract(SEED_PAPER, "en")
+    assert summary.takeaway not in summary.key_points
+    assert len(set(summary.key_points)) == 3

@@ -259,7 +259,7 @@ class OfflineSummarizer:
             summarizer=self.name,
             takeaway=_shorten(contribution or title, TAKEAWAY_LIMIT),
             keywords=keywords,
-            key_points=_key_points(title, content, keywords),
+            key_points=_key_points(title, content, keywords, contribution),
             method=Method(
                 problem=problem,
                 core_idea=contribution,
@@ -310,8 +310,16 @@ def _distinct(phrases: Iterable[str]) -> list[str]:
     return chosen
 
 
-def _key_points(title: str, content: list[str], keywords: Sequence[str]) -> tuple[str, ...]:
-    """Three sentences scored by keyword coverage, contribution/result cues and position."""
+def _key_points(
+    title: str, content: list[str], keywords: Sequence[str], takeaway: str | None
+) -> tuple[str, ...]:
+    """Three sentences scored by keyword coverage, contribution/result cues and position.
+
+    The takeaway's sentence is left out when there are enough others: the card already
+    shows it in bold right above.
+    """
+    if len(content) > KEY_POINTS:
+        content = [sentence for sentence in content if sentence != takeaway]
     units = _fill_to_three(title, content)
     if len(units) <= KEY_POINTS:
         return tuple(units)
