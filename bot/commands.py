@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.taxonomy import lookup, suggest
+from bot.taxonomy import suggest, validate
 
 
 class UsageError(ValueError):
@@ -68,7 +68,6 @@ COMMANDS: tuple[CommandHelp, ...] = (
 )
 
 MAX_PAPERS_PER_COMMAND = 5
-_CATEGORY_SHAPE = re.compile(r"^[A-Za-z-]+(\.[A-Za-z-]+)?$")
 
 
 def help_for(name: str) -> CommandHelp:
@@ -118,15 +117,8 @@ def _parse_topic(token: str, name: str, prefix: str) -> Topic:
     return Topic(topic_name.strip(), parsed)
 
 
-def _categories(raw: list[str], name: str, prefix: str) -> tuple[str, ...]:
-    known: list[str] = []
-    unknown: list[str] = []
-    for code in raw:
-        category = lookup(code) if _CATEGORY_SHAPE.match(code) else None
-        if category is None:
-            unknown.append(code)
-        elif category.code not in known:
-            known.append(category.code)
+def _categories(raw: list[str]) -> tuple[str, ...]:
+    known, unknown = validate(raw)
     if unknown:
         hints = []
         for code in unknown:
@@ -136,7 +128,7 @@ def _categories(raw: list[str], name: str, prefix: str) -> tuple[str, ...]:
             f"Unknown arXiv categor{'y' if len(unknown) == 1 else 'ies'}: {'; '.join(hints)}. "
             f"Nothing was changed. See https://arxiv.org/category_taxonomy for the list."
         )
-    return tuple(known)
+    return tuple(category.code for category in known)
 
 
 def parse_subscribe(text: str, prefix: str = "/") -> SubscribeRequest:
@@ -156,7 +148,7 @@ def parse_subscribe(text: str, prefix: str = "/") -> SubscribeRequest:
     if not raw_categories:
         raise UsageError(f"Name at least one arXiv category.\n{usage('subscribe', prefix)}")
     return SubscribeRequest(
-        _categories(raw_categories, "subscribe", prefix),
+        _categories(raw_categories),
         tuple(include),
         tuple(exclude),
         tuple(topics),
@@ -171,7 +163,7 @@ def parse_unsubscribe(text: str, prefix: str = "/") -> UnsubscribeRequest:
             topics.append(token[len("topic:") :].strip())
         else:
             raw_categories.append(token)
-    return UnsubscribeRequest(_categories(raw_categories, "unsubscribe", prefix), tuple(topics))
+    return UnsubscribeRequest(_categories(raw_categories), tuple(topics))
 
 
 def parse_language(text: str, prefix: str = "/") -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Language = Literal["en", "zh"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_LEVELS = get_args(LogLevel)
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/paperbell.db"
 
@@ -77,10 +77,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return url
 
-    @field_validator("ARXIV_API_URL", "ARXIV_RSS_URL", "TELEGRAM_API_URL", "SLACK_API_URL")
+    @field_validator(
+        "ARXIV_API_URL", "ARXIV_RSS_URL", "TELEGRAM_API_URL", "SLACK_API_URL", "LLM_BASE_URL"
+    )
     @classmethod
-    def _http_url(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return url
 
@@ -104,13 +106,6 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
-
-    @field_validator("LLM_BASE_URL")
-    @classmethod
-    def _optional_http_url(cls, url: str | None) -> str | None:
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return url
 
     @field_validator("SLACK_SUBSCRIBE_POLICY")
     @classmethod

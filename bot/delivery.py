@@ -43,7 +43,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import metrics
-from bot.cards import Card
 from bot.config import Language
 from bot.library import Library
 from bot.matching import matched_topics
@@ -264,10 +263,12 @@ class Dispatcher:
         title = DIGEST_TITLES[chat.language].format(date=day, count=len(entries))
         for first in range(0, len(entries), self._digest_size):
             batch = entries[first : first + self._digest_size]
-            outcome = await self._deliver(chat, batch, self._digest_sender(chat, batch, title))
-            report.add(outcome[1])
-            metrics.deliveries_settled(chat.platform, outcome[1])
-            if outcome[0] in (_Outcome.LATER, _Outcome.STOP):
+            outcome, done = await self._deliver(
+                chat, batch, self._digest_sender(chat, batch, title)
+            )
+            report.add(done)
+            metrics.deliveries_settled(chat.platform, done)
+            if outcome in (_Outcome.LATER, _Outcome.STOP):
                 return False
         return True
 
@@ -319,7 +320,7 @@ class Dispatcher:
     ) -> Callable[[], Awaitable[Callable[[], Awaitable[str]]]]:
         async def prepare() -> Callable[[], Awaitable[str]]:
             paper = await self._paper(entry.paper_id)
-            card = await self._card(paper, chat.language)
+            card = await self._library.card(paper, chat.language)
             card = card.for_topics(matched_topics(paper, topics))
             platform = self._platforms[chat.platform]
             return lambda: platform.send_card(chat.external_id, card)
@@ -333,7 +334,7 @@ class Dispatcher:
             listed = []
             for entry in batch:
                 paper = await self._paper(entry.paper_id)
-                takeaway = (await self._card(paper, chat.language)).section("takeaway")
+                takeaway = (await self._library.card(paper, chat.language)).section("takeaway")
                 listed.append(DigestEntry(paper, takeaway.text if takeaway else ""))
             platform = self._platforms[chat.platform]
             return lambda: platform.send_digest(chat.external_id, title, listed, chat.language)
@@ -345,9 +346,6 @@ class Dispatcher:
         if paper is None:
             raise LookupError(f"paper {paper_id} is queued but not stored")
         return paper
-
-    async def _card(self, paper: Paper, language: Language) -> Card:
-        return await self._library.card(paper, language)
 
     async def _deliver(
         self,

@@ -56,6 +56,6 @@ def find_code_links(*texts: str | None) -> tuple[Link, ...]:
                 url = "https://" + url
             host = urlsplit(url).hostname
             label = _label(host) if host and "." in host else None
-            if label and url.rstrip("/") not in found:
-                found[url.rstrip("/")] = Link(label, url)
+            if label:
+                found.setdefault(url.rstrip("/"), Link(label, url))
     return tuple(found.values())

@@ -413,7 +413,6 @@ async def test_inactive_chats_drop_out_of_what_is_fetched_and_matched(store: Sto
     assert [(s.chat_id, s.category) for s in await store.active_subscriptions()] == [
         (listening.id, "cs.CV")
     ]
-    assert await store.subscribed_categories() == {"cs.CV"}
 
 
 # Topics

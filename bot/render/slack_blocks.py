@@ -182,7 +182,7 @@ def _text_object(text: str) -> Block:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def _top_line(section: Section, card: Card) -> str:
+def _top_line(section: Section) -> str:
     """A context element: one "label: value" line, cut to fit the element's limit."""
     label = f"{_bold(section.label)}: "
 
@@ -211,7 +211,7 @@ def _body(section: Section, card: Card) -> str:
     label = _bold(section.label)
     match section.kind:
         case Kind.META | Kind.LINKS:
-            return _top_line(section, card)
+            return _top_line(section)
         case Kind.TOPICS:
             return f"{label}: " + " ".join(_bold(topic) for topic in section.items)
         case Kind.KEYWORDS:
@@ -295,9 +295,13 @@ def _cut(text: str, limit: int) -> int:
     return max(end, 1)
 
 
+def _escape(text: str) -> str:
+    """The three characters mrkdwn reserves for mentions, links and entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _mrkdwn(raw: str) -> str:
-    neutral = _OPENER.sub(lambda m: _LOOK_ALIKE[m.group()], raw)
-    return neutral.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _escape(_OPENER.sub(lambda m: _LOOK_ALIKE[m.group()], raw))
 
 
 def _bold(raw: str) -> str:
@@ -306,8 +310,7 @@ def _bold(raw: str) -> str:
 
 
 def _code(raw: str) -> str:
-    content = one_line(raw).replace("`", "ˋ")
-    escaped = content.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _escape(one_line(raw).replace("`", "ˋ"))
     return f"`{escaped}`" if escaped else ""
 
 

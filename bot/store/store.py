@@ -67,6 +67,8 @@ DELIVERIES = cast(Table, DeliveryRow.__table__)
 POLL_STATE = cast(Table, PollStateRow.__table__)
 
 _PAPER_FIELDS = tuple(field.name for field in dataclasses.fields(Paper))
+# Deliveries still to go out: queued, or in flight when their sender stopped.
+_WAITING = ("pending", "sending")
 
 
 class Store:
@@ -360,17 +362,6 @@ class Store:
                 found.setdefault(row.external_id, []).append(_subscription(row))
         return found
 
-    async def subscribed_categories(self) -> set[str]:
-        """The categories worth fetching: those some active chat follows."""
-        query = (
-            select(SUBSCRIPTIONS.c.category)
-            .distinct()
-            .join(CHATS, CHATS.c.id == SUBSCRIPTIONS.c.chat_id)
-            .where(CHATS.c.active)
-        )
-        async with self._read() as conn:
-            return set((await conn.execute(query)).scalars())
-
     # Topics
 
     async def set_topic(self, chat_id: int, name: str, terms: Sequence[str]) -> Topic:
@@ -639,7 +630,7 @@ class Store:
             select(DELIVERIES.c.id)
             .where(
                 DELIVERIES.c.chat_id == CHATS.c.id,
-                DELIVERIES.c.state.in_(("pending", "sending")),
+                DELIVERIES.c.state.in_(_WAITING),
                 DELIVERIES.c.next_attempt_at <= now,
             )
             .exists()
@@ -815,7 +806,7 @@ class Store:
                 update(DELIVERIES)
                 .where(
                     DELIVERIES.c.chat_id == chat_id,
-                    DELIVERIES.c.state.in_(("pending", "sending")),
+                    DELIVERIES.c.state.in_(_WAITING),
                 )
                 .values(state="failed", last_error=f"chat gone: {reason}")
             )
@@ -841,7 +832,7 @@ class Store:
             select(func.min(later))
             .join(CHATS, CHATS.c.id == DELIVERIES.c.chat_id)
             .where(
-                DELIVERIES.c.state.in_(("pending", "sending")),
+                DELIVERIES.c.state.in_(_WAITING),
                 CHATS.c.active,
                 CHATS.c.platform.in_(list(platforms)),
                 CHATS.c.digest_time.is_(None),
@@ -863,7 +854,7 @@ class Store:
     async def chat_deliveries(self, chat_id: int) -> ChatDeliveries:
         query = select(
             func.max(case((DELIVERIES.c.state == "sent", DELIVERIES.c.sent_at))),
-            func.count(case((DELIVERIES.c.state.in_(("pending", "sending")), 1))),
+            func.count(case((DELIVERIES.c.state.in_(_WAITING), 1))),
             func.count(case((DELIVERIES.c.state.in_(("failed", "unknown")), 1))),
         ).where(DELIVERIES.c.chat_id == chat_id)
         async with self._read() as conn:
@@ -876,7 +867,7 @@ class Store:
             select(CHATS.c.platform, func.count())
             .select_from(DELIVERIES)
             .join(CHATS, CHATS.c.id == DELIVERIES.c.chat_id)
-            .where(DELIVERIES.c.state.in_(("pending", "sending")))
+            .where(DELIVERIES.c.state.in_(_WAITING))
             .group_by(CHATS.c.platform)
         )
         async with self._read() as conn:
