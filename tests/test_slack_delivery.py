@@ -24,7 +24,8 @@ from handlers.slack.posting import post_card
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER, make_paper, make_summary
-from tests.fakes.slack_app import free_port, running_slack, slack_settings, user_key
+from tests.fakes.running_bot import free_port
+from tests.fakes.slack_app import running_slack, slack_settings, user_key
 from tests.fakes.slack_server import BOT_TOKEN, CHANNEL_ID, USER_ID, FakeSlack, RateLimit
 
 CARD = build_card(SEED_PAPER, make_summary("en"))

@@ -15,7 +15,8 @@ from bot.render.slack_blocks import FAVORITE_ACTION
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER, make_paper
-from tests.fakes.slack_app import SIGNING_SECRET, Answer, SlackUser, free_port, slack_settings
+from tests.fakes.running_bot import free_port
+from tests.fakes.slack_app import SIGNING_SECRET, Answer, SlackUser, slack_settings
 from tests.fakes.slack_server import CHANNEL_ID, USER_ID, FakeSlack, app_home_opened_event
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,8 @@ from bot.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER
-from tests.fakes.slack_app import SIGNING_SECRET, free_port, slack_settings
+from tests.fakes.running_bot import free_port
+from tests.fakes.slack_app import SIGNING_SECRET, slack_settings
 from tests.fakes.slack_server import (
     BOT_TOKEN,
     CHANNEL_ID,

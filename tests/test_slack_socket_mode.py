@@ -21,7 +21,8 @@ from bot import app
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER
-from tests.fakes.slack_app import free_port, slack_settings
+from tests.fakes.running_bot import free_port
+from tests.fakes.slack_app import slack_settings
 from tests.fakes.slack_server import USER_ID, FakeSlack, slash_command_body
 from tests.fakes.slack_socket_mode import APP_TOKEN, FakeSocketMode
 

@@ -34,7 +34,8 @@ from handlers.slack import SlackAdapter
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import make_paper
-from tests.fakes.slack_app import SIGNING_SECRET, free_port, slack_settings
+from tests.fakes.running_bot import free_port
+from tests.fakes.slack_app import SIGNING_SECRET, slack_settings
 from tests.fakes.slack_server import (
     CHANNEL_ID,
     FakeSlack,

@@ -23,18 +23,13 @@ from bot.commands import COMMANDS
 from bot.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.papers import SEED_PAPER
+from tests.fakes.running_bot import free_port
 from tests.fakes.telegram_harness import TelegramHarness, eventually, running_bot
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 ALICE = 1001
 SECRET = "s3cret-Token_1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

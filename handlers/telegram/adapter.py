@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 from telegram import (
     BotCommand,
     CallbackQuery,
+    InlineKeyboardMarkup,
     InlineQueryResultsButton,
     InputFile,
-    LinkPreviewOptions,
     Message,
     Update,
     User,
@@ -50,6 +50,7 @@ from bot.service import Caller, ChatKind, Service, UnknownPaper
 from bot.store import Store
 from handlers.telegram.errors import delivery_error, is_not_modified, retry_after_seconds
 from handlers.telegram.markup import (
+    NO_PREVIEW,
     FavoritesAction,
     card_message,
     digest_message,
@@ -76,7 +77,9 @@ ALLOWED_UPDATES = (
 REPLY_ATTEMPTS = 3
 MAX_REPLY_WAIT_SECONDS = 30.0
 INLINE_CACHE_SECONDS = 300
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# How long one getUpdates waits for updates, and how long a stop lets handlers finish.
+POLL_TIMEOUT_SECONDS = 30.0
+STOP_GRACE_SECONDS = 3.0
 _MANAGERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 _PRESENT = (ChatMemberStatus.MEMBER, *_MANAGERS)
 _REMOVED = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
@@ -110,8 +113,6 @@ class TelegramAdapter:
         stop: asyncio.Event,
         *,
         request_timeout: float = 10.0,
-        poll_timeout: float = 30.0,
-        stop_grace: float = 3.0,
     ) -> None:
         if settings.TELEGRAM_BOT_TOKEN is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -126,8 +127,6 @@ class TelegramAdapter:
         self._webhook_listen = settings.TELEGRAM_WEBHOOK_LISTEN
         self._webhook_port = settings.TELEGRAM_WEBHOOK_PORT
         self._webhook: WebhookServer | None = None
-        self._poll_timeout = poll_timeout
-        self._stop_grace = stop_grace
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._tap_locks: dict[int, asyncio.Lock] = {}
         self._app = (
@@ -238,7 +237,7 @@ class TelegramAdapter:
         if updater is None:
             raise RuntimeError("the application was built without an updater")
         await updater.start_polling(
-            timeout=timedelta(seconds=self._poll_timeout),
+            timeout=timedelta(seconds=POLL_TIMEOUT_SECONDS),
             allowed_updates=ALLOWED_UPDATES,
             error_callback=self._on_polling_error,
         )
@@ -285,7 +284,7 @@ class TelegramAdapter:
         """Give work in progress a moment, then cancel it: a stop must not wait on arXiv."""
         if not self._in_flight:
             return
-        _, late = await asyncio.wait(set(self._in_flight), timeout=self._stop_grace)
+        _, late = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
         for task in late:
             task.cancel()
 
@@ -355,26 +354,11 @@ class TelegramAdapter:
             await message.reply_text(
                 reply.text, link_preview_options=NO_PREVIEW, allow_sending_without_reply=True
             )
-        elif isinstance(reply, CardReply):
-            starred = (
-                caller.chat_kind == "private"
-                and caller.user_id is not None
-                and await self._store.is_favorite(PLATFORM, caller.user_id, reply.card.arxiv_id)
-            )
-            text, markup = card_message(reply.card, starred=starred)
+        elif isinstance(reply, CardReply | FavoritesPage):
+            text, markup = await self._html_reply(message, caller, reply)
             await message.reply_html(
                 text,
                 reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-                allow_sending_without_reply=True,
-            )
-        elif isinstance(reply, FavoritesPage):
-            if caller.user_id is None:
-                raise ValueError("a favorites page needs the person it belongs to")
-            text, page_markup = favorites_message(reply, caller.user_id, _owner_name(message))
-            await message.reply_html(
-                text,
-                reply_markup=page_markup,
                 link_preview_options=NO_PREVIEW,
                 allow_sending_without_reply=True,
             )
@@ -384,6 +368,20 @@ class TelegramAdapter:
                 caption=reply.caption,
                 allow_sending_without_reply=True,
             )
+
+    async def _html_reply(
+        self, message: Message, caller: Caller, reply: CardReply | FavoritesPage
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        if isinstance(reply, CardReply):
+            starred = (
+                caller.chat_kind == "private"
+                and caller.user_id is not None
+                and await self._store.is_favorite(PLATFORM, caller.user_id, reply.card.arxiv_id)
+            )
+            return card_message(reply.card, starred=starred)
+        if caller.user_id is None:
+            raise ValueError("a favorites page needs the person it belongs to")
+        return favorites_message(reply, caller.user_id, _owner_name(message))
 
     async def _on_tap(self, update: Update, context: Context) -> None:
         query = update.callback_query

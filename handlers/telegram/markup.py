@@ -27,11 +27,12 @@ from bot.config import Language
 from bot.ids import InvalidArxivId, parse_arxiv_id
 from bot.platforms import DigestEntry
 from bot.render.buttons import Button, favorite_callback_data, parse_favorite_callback
-from bot.render.layout import one_line, utf16_len
+from bot.render.layout import one_line, title_of, utf16_len
 from bot.render.telegram_html import MESSAGE_LIMIT, TelegramMessage, render_telegram
 from bot.replies import FavoritesPage
 from bot.service import FAVORITES_PER_PAGE
 
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 STAR_OFF = "☆"
 STAR_ON = "★"
 _STAR_LABEL = re.compile(rf"^[{STAR_OFF}{STAR_ON}]\s*(?P<base>.*?)(?:\s+·\s+\d+)?$")
@@ -276,11 +277,11 @@ def share_result(card: Card) -> InlineQueryResultArticle:
     takeaway = card.section("takeaway")
     return InlineQueryResultArticle(
         id=card.arxiv_id,
-        title=one_line(card.title) or card.versioned_id,
+        title=title_of(card),
         input_message_content=InputTextMessageContent(
             text,
             parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            link_preview_options=NO_PREVIEW,
         ),
         reply_markup=markup,
         url=card.abs_url,

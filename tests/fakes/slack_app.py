@@ -9,7 +9,6 @@ HTTP to POST /slack/events.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -50,13 +49,6 @@ class Answer:
 
     def json(self) -> Any:
         return json.loads(self.body)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def slack_settings(
@@ -194,7 +186,6 @@ async def running_slack(
     *,
     clock: Clock | None = None,
     rate_limit: RateLimit | None = None,
-    call_timeout: int = 5,
     **settings: Any,
 ) -> AsyncIterator[SlackHarness]:
     async with AsyncExitStack() as stack:
@@ -203,7 +194,7 @@ async def running_slack(
         arxiv.add_all(papers)
         config = slack_settings(tmp_path, slack, arxiv, **settings)
         core = await stack.enter_async_context(open_core(config))
-        adapter = SlackAdapter(config, core.service, clock=clock, timeout=call_timeout)
+        adapter = SlackAdapter(config, core.service, clock=clock, timeout=5)
         await adapter.start()
         stack.push_async_callback(adapter.stop)
         yield SlackHarness(slack, arxiv, core, adapter)

@@ -109,8 +109,7 @@ _BOOL_FIELDS = frozenset(
 _JSON_FIELDS = frozenset(
     {
         "reply_markup", "entities", "caption_entities", "link_preview_options",
-        "reply_parameters", "results", "commands", "scope", "allowed_updates", "menu_button",
-        "button",
+        "reply_parameters", "results", "commands", "scope", "allowed_updates", "button",
     }
 )  # fmt: skip
 _BUTTON_ACTIONS = (
@@ -418,7 +417,6 @@ class FakeTelegram:
         self._open_callbacks: set[str] = set()
         self._open_inline: set[str] = set()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
-        self._menu_buttons: dict[int | None, JSON] = {}
         self._calls: list[Call] = []
         self._failures: dict[str, deque[ApiError]] = {}
         self._delays: dict[str, deque[float]] = {}
@@ -456,8 +454,6 @@ class FakeTelegram:
                 "answerInlineQuery": self._answer_inline_query,
                 "getChat": self._get_chat,
                 "getChatMember": self._get_chat_member,
-                "setChatMenuButton": self._set_chat_menu_button,
-                "getChatMenuButton": self._get_chat_menu_button,
             }.items()
         }
 
@@ -765,12 +761,6 @@ class FakeTelegram:
         """Command lists by (scope, language_code), e.g. ("default", "zh") or ("chat:-100…", "")."""
         with self._lock:
             return dict(self._commands)
-
-    @property
-    def menu_buttons(self) -> dict[int | None, JSON]:
-        """Menu buttons by chat ID; None holds the default."""
-        with self._lock:
-            return dict(self._menu_buttons)
 
     @property
     def calls(self) -> list[Call]:
@@ -1241,15 +1231,6 @@ class FakeTelegram:
                 "first_name": f"User {user_id}",
             }
         return _member_json(self._members.get((chat_id, user_id), "member"), user)
-
-    def _set_chat_menu_button(self, params: _Params) -> bool:
-        chat_id = self._chat_for(params) if params.obj("chat_id") is not None else None
-        self._menu_buttons[chat_id] = params.obj("menu_button") or {"type": "default"}
-        return True
-
-    def _get_chat_menu_button(self, params: _Params) -> JSON:
-        chat_id = self._chat_for(params) if params.obj("chat_id") is not None else None
-        return self._menu_buttons.get(chat_id) or {"type": "default"}
 
     # -- shared checks and bookkeeping (lock held) -----------------------------------------
 
