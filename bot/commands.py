@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.taxonomy import suggest, validate
+from bot.taxonomy import groups, suggest, validate
 
 
 class UsageError(ValueError):
@@ -42,6 +42,12 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "unsubscribe cs.LG",
     ),
     CommandHelp("subscriptions", "", "what this chat receives", "subscriptions"),
+    CommandHelp(
+        "categories",
+        "[GROUP]",
+        "arXiv's categories and their codes (no argument: the groups)",
+        "categories cs",
+    ),
     CommandHelp("paper", "ID_OR_URL...", "the full card of any paper", "paper 2508.08189"),
     CommandHelp("favorites", "", "your own ☆ favorites, newest first", "favorites"),
     CommandHelp("export", "", "your favorites as a BibTeX file", "export"),
@@ -117,7 +123,7 @@ def _parse_topic(token: str, name: str, prefix: str) -> Topic:
     return Topic(topic_name.strip(), parsed)
 
 
-def _categories(raw: list[str]) -> tuple[str, ...]:
+def _categories(raw: list[str], prefix: str) -> tuple[str, ...]:
     known, unknown = validate(raw)
     if unknown:
         hints = []
@@ -126,7 +132,7 @@ def _categories(raw: list[str]) -> tuple[str, ...]:
             hints.append(f"{code} (did you mean {', '.join(close)}?)" if close else code)
         raise UsageError(
             f"Unknown arXiv categor{'y' if len(unknown) == 1 else 'ies'}: {'; '.join(hints)}. "
-            f"Nothing was changed. See https://arxiv.org/category_taxonomy for the list."
+            f"Nothing was changed. Send {prefix}categories for the codes."
         )
     return tuple(category.code for category in known)
 
@@ -148,7 +154,7 @@ def parse_subscribe(text: str, prefix: str = "/") -> SubscribeRequest:
     if not raw_categories:
         raise UsageError(f"Name at least one arXiv category.\n{usage('subscribe', prefix)}")
     return SubscribeRequest(
-        _categories(raw_categories),
+        _categories(raw_categories, prefix),
         tuple(include),
         tuple(exclude),
         tuple(topics),
@@ -163,7 +169,7 @@ def parse_unsubscribe(text: str, prefix: str = "/") -> UnsubscribeRequest:
             topics.append(token[len("topic:") :].strip())
         else:
             raw_categories.append(token)
-    return UnsubscribeRequest(_categories(raw_categories), tuple(topics))
+    return UnsubscribeRequest(_categories(raw_categories, prefix), tuple(topics))
 
 
 def parse_language(text: str, prefix: str = "/") -> str:
@@ -229,3 +235,27 @@ def help_text(prefix: str = "/") -> str:
     lines += [f"{prefix}{c.name} {c.args}".rstrip() + f" — {c.summary}" for c in COMMANDS]
     lines += ["", f"Example: {prefix}subscribe cs.CV cs.LG"]
     return "\n".join(lines)
+
+
+def categories_text(text: str, prefix: str = "/") -> str:
+    """The category codes people subscribe with: the groups, or one group's categories."""
+    wanted = text.strip().lower()
+    listing = groups()
+    if not wanted:
+        lines = [f"arXiv's category groups. Send {prefix}categories GROUP for the codes:"]
+        for group, categories in listing.items():
+            archives = dict.fromkeys(c.code.split(".")[0] for c in categories)
+            lines.append(f"• {group}: {', '.join(archives)}")
+        return "\n".join(lines)
+    everything = [c for categories in listing.values() for c in categories]
+    chosen = [c for c in everything if c.code.split(".")[0].lower() == wanted] or [
+        c
+        for group, categories in listing.items()
+        if group.lower().startswith(wanted)
+        for c in categories
+    ]
+    if not chosen:
+        raise UsageError(
+            f"No arXiv group “{text.strip()}”. Send {prefix}categories for the groups."
+        )
+    return "\n".join(f"{c.code} — {c.name}" for c in chosen)

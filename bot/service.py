@@ -20,6 +20,7 @@ from bot.bibtex import to_bibtex
 from bot.commands import (
     MAX_PAPERS_PER_COMMAND,
     UsageError,
+    categories_text,
     help_text,
     parse_cap,
     parse_digest,
@@ -138,6 +139,8 @@ class Service:
                 return await self._set_language(caller, args, prefix)
             if command == "status":
                 return await self._status(caller, prefix)
+            if command == "categories":
+                return [Notice(categories_text(args, prefix))]
             if command in ("subscriptions", "list"):
                 return await self._subscriptions(caller, prefix)
             if command == "paper":

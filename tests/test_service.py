@@ -175,3 +175,17 @@ async def test_export_without_favorites_says_how_to_add_one(service: Service) ->
 
 async def test_an_unknown_command_points_to_help(service: Service) -> None:
     assert "/help" in text_of(await ask(service, PRIVATE, "frobnicate"))
+
+
+async def test_categories_lists_the_groups_then_one_groups_codes(service: Service) -> None:
+    groups = text_of(await ask(service, PRIVATE, "categories"))
+    assert "Computer Science: cs" in groups and "quant-ph" in groups
+    codes = text_of(await ask(service, PRIVATE, "categories", "cs"))
+    assert "cs.CV — Computer Vision and Pattern Recognition" in codes
+    assert "math.AG" not in codes
+    assert "/categories for the groups" in text_of(await ask(service, PRIVATE, "categories", "xyz"))
+
+
+async def test_an_unknown_category_points_to_the_category_list(service: Service) -> None:
+    text = text_of(await ask(service, PRIVATE, "subscribe", "cs.VISION"))
+    assert "Send /categories for the codes" in text

@@ -57,4 +57,8 @@ COMMAND_DESCRIPTIONS_ZH: dict[str, str] = {
     "favorites": "你自己的 ☆ 收藏，最新的在前",
     "export": "把你的收藏导出为 BibTeX 文件",
     "lang": "这个聊天里卡片的语言",
+    "categories": "arXiv 的分类及其代码（不带参数：列出大类）",
+    "digest": "每天在这个时间发一条汇总，代替每篇一张卡片",
+    "cap": "每天最多发 N 张卡片，其余的汇总成一条",
+    "status": "这个聊天订阅了什么、最近一次推送和下一次 arXiv 公告",
 }
