@@ -21,6 +21,7 @@ SCOPE_FOR_METHOD: dict[str, tuple[str, ...] | None] = {
     "chat.postMessage": ("chat:write",),
     "chat.getPermalink": None,
     "views.publish": None,
+    "views.open": None,
     "users.info": ("users:read",),
     "users.conversations": ("channels:read", "groups:read"),
     "conversations.info": ("channels:read", "groups:read"),

@@ -1,5 +1,6 @@
 """Block Kit for what the Slack adapter says in its own words: notices, favorites, App Home,
-digests, share links and BibTeX snippets. Cards themselves come from `bot.render`.
+digests, the share modal and share links, and BibTeX snippets. Cards themselves come from
+`bot.render`.
 
 Text from people and from arXiv goes into `plain_text` objects, which Slack never formats,
 links or turns into mentions; mrkdwn carries only what the bot builds from IDs and URLs.
@@ -7,6 +8,7 @@ links or turns into mentions; mrkdwn carries only what the bot builds from IDs a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,9 @@ Block = dict[str, Any]
 UNFAVORITE_ACTION = "paperbell_unfavorite"
 NEWER_ACTION = "paperbell_favorites_newer"
 OLDER_ACTION = "paperbell_favorites_older"
+SHARE_MODAL = "paperbell_share_modal"
+SHARE_TARGET_BLOCK = "paperbell_share_target"
+SHARE_TARGET_ACTION = "paperbell_share_conversation"
 
 HEADER_TEXT = 150
 SECTION_TEXT = 3000
@@ -116,6 +121,54 @@ def share(permalink: str | None, arxiv_id: str, prefix: str) -> Message:
             "Slack shows a preview of it there.",
         )
     text = "\n".join(lines)
+    return Message(text, [_mrkdwn_section(text)])
+
+
+def share_modal(arxiv_id: str, origin: str, permalink: str | None) -> Block:
+    """Where to post the card; `private_metadata` carries the paper and the conversation the
+    Share button was clicked in, where the outcome is told."""
+    about = f"The full card of arXiv:{arxiv_id}, in the conversation's language."
+    if permalink:
+        about += f"\n🔗 <{_url(permalink)}|Link to this card>"
+    return {
+        "type": "modal",
+        "callback_id": SHARE_MODAL,
+        "private_metadata": json.dumps({"paper": arxiv_id, "origin": origin}),
+        "title": _plain("Share a paper"),
+        "submit": _plain("Post card"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": SHARE_TARGET_BLOCK,
+                "label": _plain("Post it in"),
+                "element": {
+                    "type": "conversations_select",
+                    "action_id": SHARE_TARGET_ACTION,
+                    "placeholder": _plain("Choose a channel"),
+                    "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+                },
+            },
+            {"type": "context", "elements": [_mrkdwn(about)]},
+        ],
+    }
+
+
+def shared(channel: str, title: str) -> Message:
+    """`channel` is an ID Slack chose, which needs no escaping; `title` is arXiv's."""
+    return Message(
+        _fallback(f"Posted {title}"),
+        [
+            _mrkdwn_section(f"🔗 Posted in <#{channel}>:"),
+            _plain_section(_fit(one_line(title), _TITLE) or "…"),
+        ],
+    )
+
+
+def share_refused(channel: str, arxiv_id: str, reason: str) -> Message:
+    """Why the card did not arrive in `channel`; `arxiv_id` must be a parsed one and `reason`
+    the bot's own words, so nothing needs escaping."""
+    text = f"Could not post arXiv:{arxiv_id} in <#{channel}>: {reason}"
     return Message(text, [_mrkdwn_section(text)])
 
 

@@ -5,11 +5,15 @@ background task; only `help`, which needs nothing but the command's name, is ans
 the acknowledgement itself. Replies about the asker's own request (notices, ☆ and share
 confirmations, favorites) are ephemeral; cards are posted in the channel for everyone.
 
+🔗 Share opens a modal to pick a conversation; submitting it posts the card there, the way
+`/paperbell paper` would, and tells the sharer where it went (or why it could not).
+
 People are keyed `TEAM:USER`, so favorites are per user per workspace.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Coroutine, Sequence
@@ -49,6 +53,10 @@ _INVITE = (
     "invite it with /invite @paperbell"
 )
 _MAX_CHANNEL_PAGES = 10
+_SHARE_NOT_MEMBER = (
+    "paperbell is not in that conversation. Invite it there with `/invite @paperbell`, "
+    "then share again."
+)
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 
@@ -90,6 +98,7 @@ class Interactions:
         app.command(re.compile(r"^/"))(self.on_command)
         app.action(FAVORITE_ACTION)(self.on_favorite)
         app.action(SHARE_ACTION)(self.on_share)
+        app.view(blocks.SHARE_MODAL)(self.on_share_submitted)
         app.action(blocks.UNFAVORITE_ACTION)(self.on_unfavorite)
         app.action(re.compile(f"^({blocks.NEWER_ACTION}|{blocks.OLDER_ACTION})$"))(self.on_page)
         # Link buttons still report their clicks, and Slack flags any left unanswered.
@@ -249,24 +258,77 @@ class Interactions:
         self._spawn(self._share(body, str(action.get("value")), respond))
 
     async def _share(self, body: dict[str, Any], paper_id: str, respond: AsyncRespond) -> None:
+        """Open the modal that picks where to post the card. Its trigger_id lasts three
+        seconds; when Slack will not open it, the permalink and the command to send elsewhere
+        still let the card be shared by hand."""
         try:
             arxiv_id = parse_arxiv_id(paper_id)
         except InvalidArxivId:
             log.info("share clicked with a value paperbell never sent: %r", paper_id)
             return
         container = body.get("container") or {}
+        channel = str(container.get("channel_id"))
         permalink = None
         try:
             found = await self._client.chat_getPermalink(
-                channel=str(container.get("channel_id")),
-                message_ts=str(container.get("message_ts")),
+                channel=channel, message_ts=str(container.get("message_ts"))
             )
             permalink = str(found["permalink"])
         except CALL_FAILURES as exc:
             log.info("no permalink for the shared card: %s", exc)
+        try:
+            await self._client.views_open(
+                trigger_id=str(body.get("trigger_id")),
+                view=blocks.share_modal(arxiv_id.base, channel, permalink),
+            )
+            return
+        except CALL_FAILURES as exc:
+            log.info("could not open the share modal: %s", exc)
         await _reply(
             respond, blocks.share(permalink, arxiv_id.base, f"{COMMAND} "), replace_original=False
         )
+
+    async def on_share_submitted(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        await ack()
+        self._spawn(self._post_shared(_clicker(body), view))
+
+    async def _post_shared(self, user: str, view: dict[str, Any]) -> None:
+        """Post the card in the picked conversation, in that chat's language, then tell the
+        sharer privately in the conversation they shared from."""
+        shared = json.loads(view["private_metadata"])
+        arxiv_id = parse_arxiv_id(str(shared["paper"]))
+        picked = view["state"]["values"][blocks.SHARE_TARGET_BLOCK][blocks.SHARE_TARGET_ACTION]
+        target = str(picked["selected_conversation"])
+        language = await self._service.language_of(PLATFORM, target)
+        cards = await self._service.share_cards(arxiv_id.base, language)
+        if not cards:
+            reason = "arXiv did not return it; please try again in a minute."
+            answer = blocks.share_refused(target, arxiv_id.base, reason)
+        else:
+            answer = await self._post_shared_card(target, cards[0].card)
+        try:
+            await self._client.chat_postEphemeral(
+                channel=str(shared["origin"]), user=user, text=answer.text, blocks=answer.blocks
+            )
+        except CALL_FAILURES as exc:
+            log.warning("could not tell %s where the shared card went: %s", user, exc)
+
+    async def _post_shared_card(self, channel: str, card: Card) -> Message:
+        try:
+            await post_card(self._client, self._client, channel, card)
+        except CALL_FAILURES as exc:
+            code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+            if code in _NOT_MEMBER:
+                reason = _SHARE_NOT_MEMBER
+            elif code == "is_archived":
+                reason = "that channel is archived."
+            else:
+                log.warning("could not post the shared card %s: %s", card.arxiv_id, exc)
+                reason = "Slack did not take it; please try again shortly."
+            return blocks.share_refused(channel, card.arxiv_id, reason)
+        return blocks.shared(channel, card.title)
 
     async def on_unfavorite(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond

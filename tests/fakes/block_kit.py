@@ -2,8 +2,10 @@
 server and the render tests.
 
 Covers the block types and elements paperbell sends (header, section, context, divider,
-actions with buttons) with Slack's documented limits; any other block or element type is
-refused, as Slack refuses types it does not know, so a new one must be added here first.
+actions with buttons; in modals also input with a conversations_select) with Slack's
+documented limits; any other block or element type is refused, as Slack refuses types it
+does not know, so a new one must be added here first. `validate_modal` checks what
+views.open accepts as a modal view.
 Errors carry Slack's error code (`invalid_blocks`, `invalid_blocks_format`, `msg_too_long`,
 `no_text`) and its messages, such as
 "must be less than 151 characters [json-pointer:/blocks/0/text/text]".
@@ -27,6 +29,12 @@ BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 BUTTON_URL = 3000
 ID_LENGTH = 255  # block_id and action_id
+MAX_VIEW_BLOCKS = 100
+VIEW_TITLE = 24  # a modal's title, submit and close texts
+PRIVATE_METADATA = 3000
+INPUT_LABEL = 2000
+PLACEHOLDER = 150
+CONVERSATION_KINDS = frozenset({"im", "mpim", "private", "public"})
 
 
 class BlockKitError(ValueError):
@@ -57,24 +65,72 @@ def validate_blocks(
         raise BlockKitError("invalid_blocks", checker.errors)
 
 
+def validate_modal(view: object) -> None:
+    """Raise what Slack would answer views.open with this `view`: `invalid_arguments`, its
+    messages pointing inside the view (`[json-pointer:/view/title/text]`)."""
+    checker = _Checker(MAX_VIEW_BLOCKS, surface="modal")
+    checker.modal(view, "/view")
+    if checker.errors:
+        raise BlockKitError("invalid_arguments", checker.errors)
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
 class _Checker:
-    def __init__(self, max_blocks: int) -> None:
+    def __init__(self, max_blocks: int, *, surface: str = "message") -> None:
         self.max_blocks = max_blocks
+        self.surface = surface
         self.errors: list[str] = []
         self.block_ids: set[str] = set()
 
     def fail(self, message: str, pointer: str) -> None:
         self.errors.append(f"{message} [json-pointer:{pointer}]")
 
-    def blocks(self, blocks: list[Any]) -> None:
+    def modal(self, view: Any, at: str) -> None:
+        if not isinstance(view, dict):
+            self.fail("expected: object", at)
+            return
+        optional = {
+            "submit",
+            "close",
+            "private_metadata",
+            "callback_id",
+            "clear_on_close",
+            "notify_on_close",
+            "external_id",
+            "submit_disabled",
+        }
+        if not self.keys(view, {"type", "title", "blocks"}, optional, at):
+            return
+        if view["type"] != "modal":
+            self.fail("must be a valid enum value", f"{at}/type")
+            return
+        for key in ("title", "submit", "close"):
+            if key in view:
+                self.text_object(view[key], f"{at}/{key}", VIEW_TITLE, kinds=("plain_text",))
+        for key, limit in (
+            ("private_metadata", PRIVATE_METADATA),
+            ("callback_id", ID_LENGTH),
+            ("external_id", ID_LENGTH),
+        ):
+            if key in view:
+                self.string(view[key], f"{at}/{key}", limit)
+        blocks = view["blocks"]
+        if not isinstance(blocks, list) or not blocks:
+            self.fail("must provide a non-empty array", f"{at}/blocks")
+            return
+        self.blocks(blocks, f"{at}/blocks")
+        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
+        if has_input and "submit" not in view:
+            self.fail("submit is required when an input block is within the blocks array", at)
+
+    def blocks(self, blocks: list[Any], at: str = "/blocks") -> None:
         if len(blocks) > self.max_blocks:
-            self.fail(f"no more than {self.max_blocks} items allowed", "/blocks")
+            self.fail(f"no more than {self.max_blocks} items allowed", at)
         for index, block in enumerate(blocks):
-            self.block(block, f"/blocks/{index}")
+            self.block(block, f"{at}/{index}")
 
     def block(self, block: Any, at: str) -> None:
         if not isinstance(block, dict):
@@ -88,6 +144,8 @@ class _Checker:
             "divider": (set(), set()),
             "actions": ({"elements"}, set()),
         }
+        if self.surface == "modal":
+            shapes["input"] = ({"label", "element"}, {"hint", "optional", "dispatch_action"})
         if kind not in shapes:
             self.fail(f"unsupported type: {kind}", f"{at}/type")
             return
@@ -147,6 +205,66 @@ class _Checker:
         action_ids: set[str] = set()
         for index, element in enumerate(elements):
             self.button(element, f"{at}/elements/{index}", action_ids)
+
+    def input(self, block: dict[str, Any], at: str) -> None:
+        self.text_object(block["label"], f"{at}/label", INPUT_LABEL, kinds=("plain_text",))
+        if "hint" in block:
+            self.text_object(block["hint"], f"{at}/hint", INPUT_LABEL, kinds=("plain_text",))
+        for key in ("optional", "dispatch_action"):
+            if key in block and not isinstance(block[key], bool):
+                self.fail("expected: boolean", f"{at}/{key}")
+        self.conversations_select(block["element"], f"{at}/element")
+
+    def conversations_select(self, element: Any, at: str) -> None:
+        if not isinstance(element, dict) or element.get("type") != "conversations_select":
+            self.fail("unsupported element: only conversations_select is sent", at)
+            return
+        optional = {
+            "action_id",
+            "placeholder",
+            "initial_conversation",
+            "default_to_current_conversation",
+            "response_url_enabled",
+            "filter",
+            "focus_on_load",
+        }
+        if not self.keys(element, {"type"}, optional, at):
+            return
+        if "action_id" in element:
+            self.identifier(element["action_id"], f"{at}/action_id")
+        if "placeholder" in element:
+            self.text_object(
+                element["placeholder"], f"{at}/placeholder", PLACEHOLDER, kinds=("plain_text",)
+            )
+        if "initial_conversation" in element:
+            self.string(element["initial_conversation"], f"{at}/initial_conversation", ID_LENGTH)
+        for key in ("default_to_current_conversation", "response_url_enabled", "focus_on_load"):
+            if key in element and not isinstance(element[key], bool):
+                self.fail("expected: boolean", f"{at}/{key}")
+        if "filter" in element:
+            self.conversation_filter(element["filter"], f"{at}/filter")
+
+    def conversation_filter(self, value: Any, at: str) -> None:
+        optional = {"include", "exclude_external_shared_channels", "exclude_bot_users"}
+        if not isinstance(value, dict):
+            self.fail("expected: object", at)
+            return
+        if not value:
+            self.fail("must provide at least one of: " + ", ".join(sorted(optional)), at)
+            return
+        if not self.keys(value, set(), optional, at):
+            return
+        include = value.get("include", ["public"])
+        if (
+            not isinstance(include, list)
+            or not include
+            or not all(kind in CONVERSATION_KINDS for kind in include)
+        ):
+            kinds = ", ".join(sorted(CONVERSATION_KINDS))
+            self.fail(f"must be a non-empty array of: {kinds}", f"{at}/include")
+        for key in ("exclude_external_shared_channels", "exclude_bot_users"):
+            if key in value and not isinstance(value[key], bool):
+                self.fail("expected: boolean", f"{at}/{key}")
 
     def button(self, element: Any, at: str, action_ids: set[str]) -> None:
         if not isinstance(element, dict) or element.get("type") != "button":

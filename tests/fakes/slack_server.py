@@ -5,8 +5,9 @@ app's SLACK_API_URL), so tests exercise the same HTTP, JSON, rate-limit and erro
 production meets. Block Kit rules live in `tests.fakes.block_kit`, so the renderer tests and this
 server share one definition of "Slack would accept this message".
 
-The module also builds the requests Slack sends *to* the app (slash commands, button clicks, Events
-API callbacks) and signs them, so adapter tests drive the app's HTTP endpoint the way Slack does.
+The module also builds the requests Slack sends *to* the app (slash commands, button clicks, modal
+submissions, Events API callbacks) and signs them, so adapter tests drive the app's HTTP endpoint
+the way Slack does.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.fakes.block_kit import BlockKitError, validate_blocks
+from tests.fakes.block_kit import BlockKitError, validate_blocks, validate_modal
 
 TEAM_ID = "T0PAPERBL"
 TEAM_DOMAIN = "paperbell-lab"
@@ -49,6 +50,8 @@ TokenError = Literal["token_revoked", "account_inactive"]
 
 MAX_VIEW_BLOCKS = 100
 RESPONSE_URL_USES = 5
+# How long a trigger_id in an interaction can open a modal.
+TRIGGER_SECONDS = 3.0
 _CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -158,14 +161,18 @@ class FakeSlack:
         token: str = BOT_TOKEN,
         team_id: str = TEAM_ID,
         rate_limit: RateLimit | None = RateLimit(),
+        trigger_seconds: float = TRIGGER_SECONDS,
     ) -> None:
         self.token = token
         self.team_id = team_id
         self.rate_limit = rate_limit
+        self.trigger_seconds = trigger_seconds
         self.url = ""
         self.posts: list[Post] = []
         self.ephemeral: list[Ephemeral] = []
         self.views: dict[str, dict[str, Any]] = {}
+        # Modals opened with views.open, in order, as Slack returned them.
+        self.modals: list[dict[str, Any]] = []
         self.files: list[UploadedFile] = []
         self.responses: list[Response] = []
         self.calls: list[Call] = []
@@ -178,6 +185,7 @@ class FakeSlack:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._uploads: dict[str, _Upload] = {}
         self._response_uses: dict[str, int] = {}
+        self._triggers: dict[str, float | None] = {}
         self._last_us = 0
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -190,6 +198,7 @@ class FakeSlack:
             "chat.update": self._update,
             "chat.getPermalink": self._permalink,
             "views.publish": self._publish_view,
+            "views.open": self._open_view,
             "conversations.info": self._conversation_info,
             "conversations.join": self._join,
             "users.info": self._user_info,
@@ -320,6 +329,13 @@ class FakeSlack:
         response_id = uuid.uuid4().hex
         self._response_uses[response_id] = RESPONSE_URL_USES
         return f"{self.url}/response/{response_id}"
+
+    def new_trigger_id(self) -> str:
+        """A trigger_id as Slack puts in an interaction: it opens one modal, within
+        `trigger_seconds` of now."""
+        trigger = _trigger_id()
+        self._triggers[trigger] = time.monotonic()
+        return trigger
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until what the fake recorded satisfies `predicate`.
@@ -507,6 +523,52 @@ class FakeSlack:
         }
         self.views[user] = published
         return {"view": published}
+
+    def _open_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = _optional(args, "trigger_id")
+        if trigger is None:
+            raise _invalid_arguments(
+                "missing required field: trigger_id [json-pointer:/trigger_id]"
+            )
+        if trigger not in self._triggers:
+            raise _Reject("invalid_trigger_id")
+        issued = self._triggers[trigger]
+        if issued is None:
+            raise _Reject("exchanged_trigger_id")
+        if time.monotonic() - issued > self.trigger_seconds:
+            raise _Reject("expired_trigger_id")
+        view = _json_arg(args, "view", "invalid_arguments")
+        if view is None:
+            raise _invalid_arguments("missing required field: view [json-pointer:/view]")
+        try:
+            validate_modal(view)
+        except BlockKitError as exc:
+            raise _invalid_arguments(*exc.messages) from None
+        self._triggers[trigger] = None
+        view_id = self._new_id("V")
+        # Slack names every block the app left unnamed; submissions are keyed by those names.
+        blocks = [{"block_id": uuid.uuid4().hex[:5], **block} for block in view["blocks"]]
+        opened = {
+            "type": "modal",
+            "private_metadata": "",
+            "callback_id": "",
+            "clear_on_close": False,
+            "notify_on_close": False,
+            "external_id": "",
+            **view,
+            "blocks": blocks,
+            "id": view_id,
+            "team_id": self.team_id,
+            "state": {"values": {}},
+            "hash": f"{self._next_ts()}.{uuid.uuid4().hex[:8]}",
+            "previous_view_id": None,
+            "root_view_id": view_id,
+            "app_id": APP_ID,
+            "app_installed_team_id": self.team_id,
+            "bot_id": BOT_ID,
+        }
+        self.modals.append(opened)
+        return {"view": opened}
 
     def _conversation_info(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"channel": self._channel_json(self._readable(str(args.get("channel") or "")))}
@@ -843,11 +905,13 @@ def block_actions_body(
     view: Mapping[str, Any] | None = None,
     team_id: str = TEAM_ID,
     response_url: str | None = None,
+    trigger_id: str | None = None,
 ) -> bytes:
     """A button click as Slack's interactivity request: form field `payload` holding JSON.
 
     Pass the clicked message's `blocks` so the action carries the real button's block_id, text
-    and value (as Slack's would); pass a published App Home `view` for a click in App Home.
+    and value (as Slack's would); pass a published App Home `view` for a click in App Home, and
+    `FakeSlack.new_trigger_id()` as `trigger_id` for a click that may open a modal.
     """
     block_id, element = _find_element(blocks if view is None else view.get("blocks", ()), action_id)
     action: dict[str, Any] = {
@@ -863,7 +927,7 @@ def block_actions_body(
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
         "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN,
-        "trigger_id": _trigger_id(),
+        "trigger_id": trigger_id or _trigger_id(),
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -894,6 +958,51 @@ def block_actions_body(
         }
     if response_url is not None:
         payload["response_url"] = response_url
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def view_submission_body(
+    view: Mapping[str, Any],
+    conversations: Mapping[str, str],
+    *,
+    user: str = USER_ID,
+    team_id: str = TEAM_ID,
+) -> bytes:
+    """Someone pressing submit on an opened modal `view` (as `FakeSlack.modals` holds it),
+    having picked `conversations[action_id]` in its conversations_select inputs.
+
+    Refuses what Slack's client would not submit: a view without a submit button, a pick for
+    an input the view does not have, or a required input left empty.
+    """
+    if "submit" not in view:
+        raise ValueError("this view has no submit button")
+    values: dict[str, dict[str, Any]] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        action_id = str(element.get("action_id") or "")
+        picked = conversations.get(action_id)
+        if picked is None and not block.get("optional", False):
+            raise ValueError(f"required input {block['block_id']} left empty")
+        values[block["block_id"]] = {
+            action_id: {"type": element["type"], "selected_conversation": picked}
+        }
+    unknown = set(conversations) - {a for entry in values.values() for a in entry}
+    if unknown:
+        raise ValueError(f"the view has no input {sorted(unknown)}")
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": _trigger_id(),
+        "view": {**view, "state": {"values": values}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
