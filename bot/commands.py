@@ -11,6 +11,8 @@ import shlex
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config import Language
+from bot.messages import MESSAGES
 from bot.taxonomy import groups, suggest, validate
 
 
@@ -80,9 +82,11 @@ def help_for(name: str) -> CommandHelp:
     return next(c for c in COMMANDS if c.name == name)
 
 
-def usage(name: str, prefix: str) -> str:
+def usage(name: str, prefix: str, language: Language = "en") -> str:
     command = help_for(name)
-    return f"Usage: {prefix}{command.name} {command.args}\nExample: {prefix}{command.example}"
+    return MESSAGES[language].usage.format(
+        prefix=prefix, name=command.name, args=command.args, example=command.example
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,46 +109,46 @@ class UnsubscribeRequest:
     topics: tuple[str, ...]
 
 
-def _split(text: str, name: str, prefix: str) -> list[str]:
+def _split(text: str, name: str, prefix: str, language: Language) -> list[str]:
     try:
         return shlex.split(text.replace("“", '"').replace("”", '"'))
     except ValueError:
-        raise UsageError(f"Unbalanced quotes.\n{usage(name, prefix)}") from None
+        raise UsageError(
+            MESSAGES[language].unbalanced_quotes.format(usage=usage(name, prefix, language))
+        ) from None
 
 
-def _parse_topic(token: str, name: str, prefix: str) -> Topic:
+def _parse_topic(token: str, name: str, prefix: str, language: Language) -> Topic:
     topic_name, _, terms = token[len("topic:") :].partition("=")
     parsed = tuple(t.strip() for t in terms.split(",") if t.strip())
     if not topic_name.strip() or not parsed:
-        raise UsageError(
-            f"A topic needs a name and at least one term, like topic:Robotics=robot,manipulation"
-            f"\n{usage(name, prefix)}"
-        )
+        raise UsageError(MESSAGES[language].bad_topic.format(usage=usage(name, prefix, language)))
     return Topic(topic_name.strip(), parsed)
 
 
-def _categories(raw: list[str], prefix: str) -> tuple[str, ...]:
+def _categories(raw: list[str], prefix: str, language: Language) -> tuple[str, ...]:
     known, unknown = validate(raw)
     if unknown:
+        messages = MESSAGES[language]
         hints = []
         for code in unknown:
             close = suggest(code)
-            hints.append(f"{code} (did you mean {', '.join(close)}?)" if close else code)
-        raise UsageError(
-            f"Unknown arXiv categor{'y' if len(unknown) == 1 else 'ies'}: {'; '.join(hints)}. "
-            f"Nothing was changed. Send {prefix}categories for the codes."
-        )
+            hints.append(
+                messages.did_you_mean.format(code=code, close=", ".join(close)) if close else code
+            )
+        wording = messages.unknown_category if len(unknown) == 1 else messages.unknown_categories
+        raise UsageError(wording.format(hints="; ".join(hints), prefix=prefix))
     return tuple(category.code for category in known)
 
 
-def parse_subscribe(text: str, prefix: str = "/") -> SubscribeRequest:
+def parse_subscribe(text: str, prefix: str = "/", language: Language = "en") -> SubscribeRequest:
     raw_categories: list[str] = []
     include: list[str] = []
     exclude: list[str] = []
     topics: list[Topic] = []
-    for token in _split(text, "subscribe", prefix):
+    for token in _split(text, "subscribe", prefix, language):
         if token.lower().startswith("topic:"):
-            topics.append(_parse_topic(token, "subscribe", prefix))
+            topics.append(_parse_topic(token, "subscribe", prefix, language))
         elif token.startswith("+") and token[1:].strip():
             include.append(token[1:].strip())
         elif token.startswith("-") and token[1:].strip():
@@ -152,31 +156,39 @@ def parse_subscribe(text: str, prefix: str = "/") -> SubscribeRequest:
         else:
             raw_categories.append(token)
     if not raw_categories:
-        raise UsageError(f"Name at least one arXiv category.\n{usage('subscribe', prefix)}")
+        raise UsageError(
+            MESSAGES[language].no_category.format(usage=usage("subscribe", prefix, language))
+        )
     return SubscribeRequest(
-        _categories(raw_categories, prefix),
+        _categories(raw_categories, prefix, language),
         tuple(include),
         tuple(exclude),
         tuple(topics),
     )
 
 
-def parse_unsubscribe(text: str, prefix: str = "/") -> UnsubscribeRequest:
+def parse_unsubscribe(
+    text: str, prefix: str = "/", language: Language = "en"
+) -> UnsubscribeRequest:
     raw_categories: list[str] = []
     topics: list[str] = []
-    for token in _split(text, "unsubscribe", prefix):
+    for token in _split(text, "unsubscribe", prefix, language):
         if token.lower().startswith("topic:") and token[len("topic:") :].strip():
             topics.append(token[len("topic:") :].strip())
         else:
             raw_categories.append(token)
-    return UnsubscribeRequest(_categories(raw_categories, prefix), tuple(topics))
+    return UnsubscribeRequest(_categories(raw_categories, prefix, language), tuple(topics))
 
 
-def parse_language(text: str, prefix: str = "/") -> str:
+def parse_language(text: str, prefix: str = "/", language: Language = "en") -> Language:
     value = text.strip().lower()
-    if value not in ("en", "zh"):
-        raise UsageError(f"Choose en or zh.\n{usage('lang', prefix)}")
-    return value
+    if value == "en":
+        return "en"
+    if value == "zh":
+        return "zh"
+    raise UsageError(
+        MESSAGES[language].choose_language.format(usage=usage("lang", prefix, language))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,15 +203,14 @@ _CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 MAX_DAILY_CAP = 1000
 
 
-def parse_digest(text: str, prefix: str = "/") -> DigestRequest:
+def parse_digest(text: str, prefix: str = "/", language: Language = "en") -> DigestRequest:
     parts = text.split()
     if len(parts) == 1 and parts[0].lower() == "off":
         return DigestRequest(None, None)
     clock = _CLOCK_TIME.match(parts[0]) if parts else None
     if clock is None or len(parts) > 2:
         raise UsageError(
-            "Give a time like 08:30 (and a time zone if you like), or off.\n"
-            + usage("digest", prefix)
+            MESSAGES[language].bad_digest.format(usage=usage("digest", prefix, language))
         )
     timezone = None
     if len(parts) == 2:
@@ -207,14 +218,15 @@ def parse_digest(text: str, prefix: str = "/") -> DigestRequest:
             ZoneInfo(parts[1])
         except (ZoneInfoNotFoundError, ValueError):
             raise UsageError(
-                f"Unknown time zone {parts[1]}: use a name like Europe/Berlin, Asia/Shanghai "
-                f"or UTC.\n{usage('digest', prefix)}"
+                MESSAGES[language].unknown_timezone.format(
+                    zone=parts[1], usage=usage("digest", prefix, language)
+                )
             ) from None
         timezone = parts[1]
     return DigestRequest(f"{int(clock[1]):02d}:{clock[2]}", timezone)
 
 
-def parse_cap(text: str, prefix: str = "/") -> int | None:
+def parse_cap(text: str, prefix: str = "/", language: Language = "en") -> int | None:
     """Cards a day, or None for no limit."""
     value = text.strip().lower()
     if value == "off":
@@ -222,27 +234,27 @@ def parse_cap(text: str, prefix: str = "/") -> int | None:
     if value.isdigit() and 1 <= int(value) <= MAX_DAILY_CAP:
         return int(value)
     raise UsageError(
-        f"Give a number of cards a day from 1 to {MAX_DAILY_CAP}, or off.\n{usage('cap', prefix)}"
+        MESSAGES[language].bad_cap.format(most=MAX_DAILY_CAP, usage=usage("cap", prefix, language))
     )
 
 
-def help_text(prefix: str = "/") -> str:
-    lines = [
-        "paperbell posts new arXiv papers of the categories this chat subscribes to, each as a "
-        "summary card. Tap ☆ under a card to keep it in your own favorites.",
-        "",
+def help_text(prefix: str = "/", language: Language = "en") -> str:
+    messages = MESSAGES[language]
+    lines = [messages.help_intro, ""]
+    lines += [
+        f"{prefix}{c.name} {c.args}".rstrip() + f" — {messages.summaries.get(c.name, c.summary)}"
+        for c in COMMANDS
     ]
-    lines += [f"{prefix}{c.name} {c.args}".rstrip() + f" — {c.summary}" for c in COMMANDS]
-    lines += ["", f"Example: {prefix}subscribe cs.CV cs.LG"]
+    lines += ["", messages.help_example.format(prefix=prefix)]
     return "\n".join(lines)
 
 
-def categories_text(text: str, prefix: str = "/") -> str:
+def categories_text(text: str, prefix: str = "/", language: Language = "en") -> str:
     """The category codes people subscribe with: the groups, or one group's categories."""
     wanted = text.strip().lower()
     listing = groups()
     if not wanted:
-        lines = [f"arXiv's category groups. Send {prefix}categories GROUP for the codes:"]
+        lines = [MESSAGES[language].category_groups.format(prefix=prefix)]
         for group, categories in listing.items():
             archives = dict.fromkeys(c.code.split(".")[0] for c in categories)
             lines.append(f"• {group}: {', '.join(archives)}")
@@ -255,7 +267,5 @@ def categories_text(text: str, prefix: str = "/") -> str:
         for c in categories
     ]
     if not chosen:
-        raise UsageError(
-            f"No arXiv group “{text.strip()}”. Send {prefix}categories for the groups."
-        )
+        raise UsageError(MESSAGES[language].unknown_group.format(group=text.strip(), prefix=prefix))
     return "\n".join(f"{c.code} — {c.name}" for c in chosen)

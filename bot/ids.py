@@ -49,6 +49,8 @@ class InvalidArxivId(ValueError):
         shown = text.strip()
         if len(shown) > _MAX_SHOWN:
             shown = shown[: _MAX_SHOWN - 1] + "…"
+        # What replies quote back, so they can be worded in the chat's language.
+        self.shown = shown
         if shown:
             super().__init__(f"“{shown}” is not an arXiv ID. {_EXAMPLES}")
         else:

@@ -32,6 +32,7 @@ from bot.commands import (
 from bot.config import Language
 from bot.ids import InvalidArxivId, parse_arxiv_ids
 from bot.library import Library
+from bot.messages import MESSAGES, moment_text
 from bot.replies import CardReply, Document, FavoritesPage, Notice, Reply
 from bot.store import Chat, Store, Subscription
 from bot.taxonomy import lookup
@@ -73,16 +74,17 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _at(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%a %d %b %H:%M %Z")
+def _at(moment: datetime, zone: ZoneInfo, language: Language) -> str:
+    return moment_text(moment.astimezone(zone), language)
 
 
-def _subscription_text(sub: Subscription) -> str:
+def _subscription_text(sub: Subscription, language: Language) -> str:
+    messages = MESSAGES[language]
     text = sub.category
     if sub.include:
-        text += " (only " + ", ".join(sub.include) + ")"
+        text += messages.followed_only.format(words=", ".join(sub.include))
     if sub.exclude:
-        text += " (not " + ", ".join(sub.exclude) + ")"
+        text += messages.followed_not.format(words=", ".join(sub.exclude))
     return text
 
 
@@ -121,39 +123,43 @@ class Service:
         can_manage: Callable[[], Awaitable[bool]],
         prefix: str = "/",
     ) -> list[Reply]:
-        """Run one command; bad input becomes a Notice explaining it, never an exception."""
+        """Run one command; bad input becomes a Notice explaining it, never an exception.
+
+        Replies are in the chat's language, like its cards."""
+        language = await self.language_of(caller.platform, caller.chat_id)
+        messages = MESSAGES[language]
         try:
             if command in ("start", "help"):
-                return [Notice(help_text(prefix))]
+                return [Notice(help_text(prefix, language))]
             if command in ("subscribe", "unsubscribe", "lang", "digest", "cap"):
                 if caller.chat_kind != "private" and not await can_manage():
-                    return [Notice("Only chat administrators can change what this chat receives.")]
+                    return [Notice(messages.admins_only)]
                 if command == "subscribe":
-                    return await self._subscribe(caller, args, prefix)
+                    return await self._subscribe(caller, args, prefix, language)
                 if command == "unsubscribe":
-                    return await self._unsubscribe(caller, args, prefix)
+                    return await self._unsubscribe(caller, args, prefix, language)
                 if command == "digest":
-                    return await self._set_digest(caller, args, prefix)
+                    return await self._set_digest(caller, args, prefix, language)
                 if command == "cap":
-                    return await self._set_cap(caller, args, prefix)
-                return await self._set_language(caller, args, prefix)
+                    return await self._set_cap(caller, args, prefix, language)
+                return await self._set_language(caller, args, prefix, language)
             if command == "status":
-                return await self._status(caller, prefix)
+                return await self._status(caller, prefix, language)
             if command == "categories":
-                return [Notice(categories_text(args, prefix))]
+                return [Notice(categories_text(args, prefix, language))]
             if command in ("subscriptions", "list"):
-                return await self._subscriptions(caller, prefix)
+                return await self._subscriptions(caller, prefix, language)
             if command == "paper":
-                return await self._papers(caller, args, prefix)
+                return await self._papers(caller, args, prefix, language)
             if command in ("favorites", "export"):
                 if caller.user_id is None:
-                    return [Notice("Favorites belong to people; ask in a private chat or group.")]
+                    return [Notice(messages.favorites_need_a_person)]
                 if command == "favorites":
                     return [await self.favorites_page(caller.platform, caller.user_id, 1)]
-                return [await self._export(caller.platform, caller.user_id)]
+                return [await self._export(caller.platform, caller.user_id, language)]
         except UsageError as exc:
             return [Notice(str(exc))]
-        return [Notice(f"Unknown command {prefix}{command}. Send {prefix}help for the list.")]
+        return [Notice(messages.unknown_command.format(prefix=prefix, command=command))]
 
     async def _chat(self, caller: Caller) -> Chat:
         return await self._store.ensure_chat(
@@ -163,160 +169,188 @@ class Service:
             language=self._default_language,
         )
 
-    async def _subscribe(self, caller: Caller, args: str, prefix: str) -> list[Reply]:
-        request = parse_subscribe(args, prefix)
+    async def _subscribe(
+        self, caller: Caller, args: str, prefix: str, language: Language
+    ) -> list[Reply]:
+        request = parse_subscribe(args, prefix, language)
         chat = await self._chat(caller)
         await self._store.subscribe(chat.id, request.categories, request.include, request.exclude)
         for topic in request.topics:
             await self._store.set_topic(chat.id, topic.name, topic.terms)
-        lines = ["Subscribed this chat to:"]
+        messages = MESSAGES[language]
+        lines = [messages.subscribed]
         lines += [f"• {_category_line(c)}" for c in request.categories]
         if request.include:
-            lines.append("Only papers mentioning: " + ", ".join(request.include))
+            lines.append(messages.only_mentioning.format(words=", ".join(request.include)))
         if request.exclude:
-            lines.append("Skipping papers mentioning: " + ", ".join(request.exclude))
+            lines.append(messages.skipping_mentioning.format(words=", ".join(request.exclude)))
         if request.topics:
-            lines.append("Topics: " + ", ".join(t.name for t in request.topics))
-        lines.append("New papers arrive with the next arXiv announcement.")
+            lines.append(messages.topics.format(topics=", ".join(t.name for t in request.topics)))
+        lines.append(messages.arrives_next_announcement)
         return [Notice("\n".join(lines))]
 
-    async def _unsubscribe(self, caller: Caller, args: str, prefix: str) -> list[Reply]:
-        request = parse_unsubscribe(args, prefix)
+    async def _unsubscribe(
+        self, caller: Caller, args: str, prefix: str, language: Language
+    ) -> list[Reply]:
+        request = parse_unsubscribe(args, prefix, language)
+        messages = MESSAGES[language]
         chat = await self._store.get_chat(caller.platform, caller.chat_id)
         if chat is None:
-            return [Notice(f"This chat has no subscriptions. {usage('subscribe', prefix)}")]
+            return [
+                Notice(messages.no_subscriptions.format(usage=usage("subscribe", prefix, language)))
+            ]
         removed_topics = [t for t in request.topics if await self._store.remove_topic(chat.id, t)]
         removed: list[str] = []
         if request.categories or not request.topics:
             removed = await self._store.unsubscribe(chat.id, request.categories or None)
         if not removed and not removed_topics:
-            return [Notice("Nothing to remove: this chat was not subscribed to that.")]
+            return [Notice(messages.nothing_to_remove)]
         parts = []
         if removed:
-            parts.append("Unsubscribed from " + ", ".join(removed) + ".")
+            parts.append(messages.unsubscribed.format(categories=", ".join(removed)))
         if removed_topics:
-            parts.append("Removed topics: " + ", ".join(removed_topics) + ".")
+            parts.append(messages.removed_topics.format(topics=", ".join(removed_topics)))
         return [Notice(" ".join(parts))]
 
-    async def _subscriptions(self, caller: Caller, prefix: str) -> list[Reply]:
+    async def _subscriptions(self, caller: Caller, prefix: str, language: Language) -> list[Reply]:
+        messages = MESSAGES[language]
         chat = await self._store.get_chat(caller.platform, caller.chat_id)
         subscriptions = await self._store.list_subscriptions(chat.id) if chat else []
         if chat is None or not subscriptions:
-            return [Notice(f"This chat has no subscriptions yet.\n{usage('subscribe', prefix)}")]
-        lines = [f"This chat receives ({chat.language} cards):"]
+            return [
+                Notice(
+                    messages.no_subscriptions_yet.format(usage=usage("subscribe", prefix, language))
+                )
+            ]
+        card_language = chat.language
+        lines = [
+            messages.receives.format(
+                code=card_language, name=messages.language_names[card_language]
+            )
+        ]
         for sub in subscriptions:
             line = f"• {_category_line(sub.category)}"
             if sub.include:
-                line += " — only " + ", ".join(sub.include)
+                line += messages.listed_only.format(words=", ".join(sub.include))
             if sub.exclude:
-                line += " — not " + ", ".join(sub.exclude)
+                line += messages.listed_not.format(words=", ".join(sub.exclude))
             lines.append(line)
         topics = await self._store.list_topics(chat.id)
         if topics:
-            lines.append("Topics: " + "; ".join(f"{t.name} ({', '.join(t.terms)})" for t in topics))
+            listed = "; ".join(f"{t.name} ({', '.join(t.terms)})" for t in topics)
+            lines.append(messages.topics.format(topics=listed))
         return [Notice("\n".join(lines))]
 
-    async def _set_language(self, caller: Caller, args: str, prefix: str) -> list[Reply]:
-        language = parse_language(args, prefix)
+    async def _set_language(
+        self, caller: Caller, args: str, prefix: str, language: Language
+    ) -> list[Reply]:
+        chosen = parse_language(args, prefix, language)
         chat = await self._chat(caller)
-        await self._store.set_language(chat.id, language)  # type: ignore[arg-type]
-        return [
-            Notice(f"Cards in this chat are now in {'English' if language == 'en' else '中文'}.")
-        ]
+        await self._store.set_language(chat.id, chosen)
+        messages = MESSAGES[chosen]
+        return [Notice(messages.language_set.format(name=messages.language_names[chosen]))]
 
-    async def _set_digest(self, caller: Caller, args: str, prefix: str) -> list[Reply]:
-        request = parse_digest(args, prefix)
+    async def _set_digest(
+        self, caller: Caller, args: str, prefix: str, language: Language
+    ) -> list[Reply]:
+        request = parse_digest(args, prefix, language)
         chat = await self._chat(caller)
         await self._store.set_digest(chat.id, request.time, request.timezone, now=self._now())
+        messages = MESSAGES[language]
         if request.time is None:
-            return [Notice("Digest off: each new paper arrives as its own card again.")]
+            return [Notice(messages.digest_off)]
         zone = request.timezone or chat.timezone
-        return [
-            Notice(
-                f"From now on this chat gets one digest a day at {request.time} ({zone}) listing "
-                f"the new papers, instead of one card each. {prefix}digest off to go back."
-            )
-        ]
+        return [Notice(messages.digest_on.format(time=request.time, zone=zone, prefix=prefix))]
 
-    async def _set_cap(self, caller: Caller, args: str, prefix: str) -> list[Reply]:
-        cap = parse_cap(args, prefix)
+    async def _set_cap(
+        self, caller: Caller, args: str, prefix: str, language: Language
+    ) -> list[Reply]:
+        cap = parse_cap(args, prefix, language)
         chat = await self._chat(caller)
         await self._store.set_daily_cap(chat.id, cap)
+        messages = MESSAGES[language]
         if cap is None:
-            return [Notice("No daily limit: every new paper arrives as a card.")]
-        return [
-            Notice(
-                f"At most {cap} cards a day here; the rest of a day's papers come together "
-                "in one digest message."
-            )
-        ]
+            return [Notice(messages.cap_off)]
+        return [Notice(messages.cap_on.format(cap=cap))]
 
-    async def _status(self, caller: Caller, prefix: str) -> list[Reply]:
+    async def _status(self, caller: Caller, prefix: str, language: Language) -> list[Reply]:
         """What a quiet chat wonders about: is it set up, is the bot alive, when is arXiv next."""
+        messages = MESSAGES[language]
         now = self._now()
         chat = await self._store.get_chat(caller.platform, caller.chat_id)
         zone = _zone(chat.timezone if chat else "UTC")
-        lines = ["Status of this chat:"]
+        lines = [messages.status_title]
         subscriptions = await self._store.list_subscriptions(chat.id) if chat else []
         if subscriptions:
-            lines.append("• Follows: " + "; ".join(_subscription_text(s) for s in subscriptions))
+            followed = "; ".join(_subscription_text(s, language) for s in subscriptions)
+            lines.append(messages.follows.format(subscriptions=followed))
         else:
-            lines.append(f"• Follows nothing yet: {prefix}subscribe CATEGORY to start.")
+            lines.append(messages.follows_nothing.format(prefix=prefix))
         if chat is not None and chat.digest_time:
-            lines.append(f"• Delivery: one digest a day at {chat.digest_time} ({zone.key}).")
+            lines.append(messages.delivery_digest.format(time=chat.digest_time, zone=zone.key))
         elif chat is not None and chat.daily_cap:
-            lines.append(f"• Delivery: cards, at most {chat.daily_cap} a day, then a digest.")
+            lines.append(messages.delivery_cap.format(cap=chat.daily_cap))
         else:
-            lines.append("• Delivery: one card per paper.")
+            lines.append(messages.delivery_cards)
         if chat is not None:
             outbox = await self._store.chat_deliveries(chat.id)
-            last = _at(outbox.last_sent_at, zone) if outbox.last_sent_at else "nothing yet"
-            extra = f", {outbox.waiting} waiting" if outbox.waiting else ""
-            extra += f", {outbox.failed} not delivered" if outbox.failed else ""
-            lines.append(f"• Last delivery: {last}{extra}.")
+            last = outbox.last_sent_at
+            lines.append(
+                messages.last_delivery.format(
+                    last=_at(last, zone, language) if last else messages.nothing_yet,
+                    waiting=messages.waiting.format(count=outbox.waiting) if outbox.waiting else "",
+                    not_delivered=(
+                        messages.not_delivered.format(count=outbox.failed) if outbox.failed else ""
+                    ),
+                )
+            )
         poll = await self._store.get_poll_state()
-        lines.append("• " + self._poll_line(poll.last_poll_at, zone))
+        lines.append(self._poll_line(poll.last_poll_at, zone, language))
         if poll.last_mailing is not None:
-            line = f"• Last arXiv announcement: {_at(public_at(poll.last_mailing), zone)}"
-            if poll.last_mailing_seen_at is not None:
-                line += f", received {_at(poll.last_mailing_seen_at, zone)}"
-            lines.append(line + ".")
-        lines.append(
-            f"• Next arXiv announcement: {_at(public_at(next_mailing(now)), zone)} "
-            "(none on Friday and Saturday evenings or holidays; dates are approximate)."
-        )
+            announced = _at(public_at(poll.last_mailing), zone, language)
+            if poll.last_mailing_seen_at is None:
+                lines.append(messages.last_announcement.format(at=announced))
+            else:
+                seen = _at(poll.last_mailing_seen_at, zone, language)
+                lines.append(messages.last_announcement_received.format(at=announced, seen=seen))
+        next_at = _at(public_at(next_mailing(now)), zone, language)
+        lines.append(messages.next_announcement.format(at=next_at))
         return [Notice("\n".join(lines))]
 
-    def _poll_line(self, last_poll: datetime | None, zone: ZoneInfo) -> str:
+    def _poll_line(self, last_poll: datetime | None, zone: ZoneInfo, language: Language) -> str:
+        messages = MESSAGES[language]
         if last_poll is None:
-            return "Not polled arXiv yet."
-        line = f"Last poll of arXiv: {_at(last_poll, zone)}"
-        if self._poll_interval is not None:
-            line += f"; next about {_at(last_poll + self._poll_interval, zone)}"
-        return line + "."
+            return messages.not_polled
+        at = _at(last_poll, zone, language)
+        if self._poll_interval is None:
+            return messages.last_poll.format(at=at)
+        next_at = _at(last_poll + self._poll_interval, zone, language)
+        return messages.last_poll_and_next.format(at=at, next=next_at)
 
-    async def _papers(self, caller: Caller, args: str, prefix: str) -> list[Reply]:
+    async def _papers(
+        self, caller: Caller, args: str, prefix: str, language: Language
+    ) -> list[Reply]:
+        messages = MESSAGES[language]
         if not args.strip():
-            return [Notice(usage("paper", prefix))]
+            return [Notice(usage("paper", prefix, language))]
         try:
             ids = parse_arxiv_ids(args)
         except InvalidArxivId as exc:
-            return [Notice(str(exc))]
+            return [Notice(messages.not_an_id.format(text=exc.shown))]
         replies: list[Reply] = []
         if len(ids) > MAX_PAPERS_PER_COMMAND:
             replies.append(
-                Notice(f"Showing the first {MAX_PAPERS_PER_COMMAND} of {len(ids)} papers.")
+                Notice(messages.showing_first.format(shown=MAX_PAPERS_PER_COMMAND, total=len(ids)))
             )
             ids = ids[:MAX_PAPERS_PER_COMMAND]
         try:
             papers = await self._library.papers(ids)
         except ArxivError as exc:
-            return [Notice(f"arXiv did not answer, try again in a minute. ({exc})")]
-        language = await self.language_of(caller.platform, caller.chat_id)
+            return [Notice(messages.arxiv_down.format(error=exc))]
         for arxiv_id in ids:
             paper = papers.get(arxiv_id.base)
             if paper is None:
-                replies.append(Notice(f"arXiv has no paper {arxiv_id}."))
+                replies.append(Notice(messages.no_such_paper.format(arxiv_id=arxiv_id)))
             else:
                 replies.append(CardReply(await self._library.card(paper, language)))
         return replies
@@ -330,13 +364,16 @@ class Service:
         )
         return FavoritesPage(tuple(entries), page, pages, total)
 
-    async def _export(self, platform: str, user_id: str) -> Reply:
+    async def _export(self, platform: str, user_id: str, language: Language) -> Reply:
+        messages = MESSAGES[language]
         total = await self._store.count_favorites(platform, user_id)
         if total == 0:
-            return Notice("You have no favorites yet. Tap ☆ under a card to add one.")
+            return Notice(messages.no_favorites)
         favorites = await self._store.list_favorites(platform, user_id, offset=0, limit=total)
         content = to_bibtex(f.paper for f in favorites).encode()
-        return Document("paperbell-favorites.bib", content, f"{total} favorite papers (BibTeX)")
+        return Document(
+            "paperbell-favorites.bib", content, messages.export_caption.format(total=total)
+        )
 
     async def toggle_favorite(self, platform: str, user_id: str, paper_id: str) -> FavoriteToggle:
         paper = await self._store.get_paper(paper_id)

@@ -132,10 +132,10 @@ async def test_paper_without_an_id_shows_usage(service: Service) -> None:
 
 
 async def test_lang_switches_the_cards_of_this_chat(service: Service) -> None:
+    assert "Choose en or zh" in text_of(await ask(service, GROUP, "lang", "fr"))
     await ask(service, GROUP, "lang", "zh")
     (reply,) = await ask(service, GROUP, "paper", "2508.08189")
     assert isinstance(reply, CardReply) and reply.card.language == "zh"
-    assert "Choose en or zh" in text_of(await ask(service, GROUP, "lang", "fr"))
 
 
 async def test_tapping_star_twice_removes_favorite(service: Service) -> None:

@@ -43,6 +43,7 @@ from telegram.ext import (
 from bot.cards import Card
 from bot.commands import COMMANDS
 from bot.config import Language, Settings
+from bot.messages import MESSAGES
 from bot.platforms import DigestEntry, RateLimits
 from bot.render.buttons import parse_favorite_callback
 from bot.replies import CardReply, Document, FavoritesPage, Notice, Reply
@@ -60,7 +61,7 @@ from handlers.telegram.markup import (
     share_result,
     text_parts,
 )
-from handlers.telegram.texts import COMMAND_DESCRIPTIONS_ZH, TEXTS, Texts
+from handlers.telegram.texts import TEXTS, Texts
 from handlers.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ class TelegramAdapter:
             await bot.set_my_commands([BotCommand(c.name, c.summary) for c in COMMANDS])
             await bot.set_my_commands(
                 [
-                    BotCommand(c.name, COMMAND_DESCRIPTIONS_ZH.get(c.name, c.summary))
+                    BotCommand(c.name, MESSAGES["zh"].summaries.get(c.name, c.summary))
                     for c in COMMANDS
                 ],
                 language_code="zh",

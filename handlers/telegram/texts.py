@@ -1,7 +1,7 @@
-"""Telegram-only wording: tap answers and hints only the tapper sees, and the zh command menu.
+"""Telegram-only wording: tap answers and hints only the tapper sees.
 
-The command replies themselves come from the core in one language; these short private
-answers follow the person's own Telegram language.
+Command replies and the zh command menu come from the core (`bot/messages.py`) in the
+chat's language; these short private answers follow the person's own Telegram language.
 """
 
 from __future__ import annotations
@@ -45,20 +45,4 @@ TEXTS: dict[Language, Texts] = {
         share_hint="输入 arXiv ID 或链接，例如 2508.08189",
         sorry="抱歉，操作没有成功，请稍后再试。",
     ),
-}
-
-# The command menu Telegram shows to people whose app is in Chinese.
-COMMAND_DESCRIPTIONS_ZH: dict[str, str] = {
-    "help": "paperbell 能做什么，以及全部命令",
-    "subscribe": "在这里接收这些 arXiv 分类的新论文；可加关键词过滤和主题",
-    "unsubscribe": "取消分类或主题（不带参数：全部取消）",
-    "subscriptions": "这个聊天订阅了什么",
-    "paper": "任意论文的完整卡片",
-    "favorites": "你自己的 ☆ 收藏，最新的在前",
-    "export": "把你的收藏导出为 BibTeX 文件",
-    "lang": "这个聊天里卡片的语言",
-    "categories": "arXiv 的分类及其代码（不带参数：列出大类）",
-    "digest": "每天在这个时间发一条汇总，代替每篇一张卡片",
-    "cap": "每天最多发 N 张卡片，其余的汇总成一条",
-    "status": "这个聊天订阅了什么、最近一次推送和下一次 arXiv 公告",
 }
