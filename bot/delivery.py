@@ -40,9 +40,9 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot import metrics
+from bot.clock import Clock, utcnow, zone
 from bot.config import Language
 from bot.library import Library
 from bot.matching import matched_topics
@@ -62,8 +62,6 @@ from bot.store.records import OutboxEntry
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-
 DIGEST_TITLES: dict[Language, str] = {
     "en": "arXiv digest, {date}: {count} new papers",
     "zh": "arXiv 每日摘要 {date}：{count} 篇新论文",
@@ -75,10 +73,6 @@ OVER_CAP_TITLES: dict[Language, str] = {
 
 
 _MIN_PAUSE = timedelta(milliseconds=100)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -259,7 +253,7 @@ class Dispatcher:
     async def _digest(self, chat: Chat, now: datetime, report: DispatchReport) -> bool:
         """Send the chat's digest; True when nothing of it is left for a later try."""
         entries = await self._store.due_in_outbox(chat.id, now=now)
-        day = now.astimezone(_zone(chat.timezone)).date().isoformat()
+        day = now.astimezone(zone(chat.timezone)).date().isoformat()
         title = DIGEST_TITLES[chat.language].format(date=day, count=len(entries))
         for first in range(0, len(entries), self._digest_size):
             batch = entries[first : first + self._digest_size]
@@ -423,23 +417,16 @@ class Dispatcher:
         return _Outcome.LATER
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def start_of_day(now: datetime, timezone: str) -> datetime:
     """Midnight of `now`'s day in the chat's time zone, in UTC."""
-    local = now.astimezone(_zone(timezone))
+    local = now.astimezone(zone(timezone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def last_occurrence(hhmm: str, timezone: str, now: datetime) -> datetime:
     """The latest moment at or before `now` when the clock in `timezone` read `hhmm`."""
     hour, minute = (int(part) for part in hhmm.split(":"))
-    local = now.astimezone(_zone(timezone))
+    local = now.astimezone(zone(timezone))
     moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
     if moment > local:
         moment -= timedelta(days=1)

@@ -24,24 +24,20 @@ floods a chat with old papers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot import arxiv_calendar
 from bot.arxiv_source import Announcement, ArxivError, ArxivSource
+from bot.clock import Clock, utcnow
 from bot.matching import Announced, Matcher
 from bot.papers import Paper
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 ANNOUNCED_TYPES = ("new", "cross")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,28 +12,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot import metrics
+from bot.clock import Clock, utcnow
 from bot.store import Store
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 STALE_AFTER_POLLS = 3
 """Missed polls before the bot counts as unhealthy: one failure is arXiv having a bad minute."""
 DATABASE_TIMEOUT = 5.0
 """Seconds the database gets to answer a probe; a probe must answer before its own timeout."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

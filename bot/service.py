@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.arxiv_calendar import next_mailing, public_at
 from bot.arxiv_source import ArxivError
 from bot.bibtex import to_bibtex
+from bot.clock import Clock, utcnow, zone
 from bot.commands import (
     MAX_PAPERS_PER_COMMAND,
     UsageError,
@@ -63,17 +64,6 @@ class UnknownPaper(LookupError):
     """A button or query named a paper the store does not hold (forged or stale)."""
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _at(moment: datetime, zone: ZoneInfo, language: Language) -> str:
     return moment_text(moment.astimezone(zone), language)
 
@@ -101,7 +91,7 @@ class Service:
         default_language: Language,
         *,
         poll_interval: timedelta | None = None,
-        now: Callable[[], datetime] = _utcnow,
+        now: Clock = utcnow,
     ) -> None:
         """`poll_interval` lets `/status` say when the next poll comes; `now` is the clock."""
         self._store = store
@@ -278,7 +268,7 @@ class Service:
         messages = MESSAGES[language]
         now = self._now()
         chat = await self._store.get_chat(caller.platform, caller.chat_id)
-        zone = _zone(chat.timezone if chat else "UTC")
+        chat_zone = zone(chat.timezone if chat else "UTC")
         lines = [messages.status_title]
         subscriptions = await self._store.list_subscriptions(chat.id) if chat else []
         if subscriptions:
@@ -287,7 +277,7 @@ class Service:
         else:
             lines.append(messages.follows_nothing.format(prefix=prefix))
         if chat is not None and chat.digest_time:
-            lines.append(messages.delivery_digest.format(time=chat.digest_time, zone=zone.key))
+            lines.append(messages.delivery_digest.format(time=chat.digest_time, zone=chat_zone.key))
         elif chat is not None and chat.daily_cap:
             lines.append(messages.delivery_cap.format(cap=chat.daily_cap))
         else:
@@ -297,7 +287,7 @@ class Service:
             last = outbox.last_sent_at
             lines.append(
                 messages.last_delivery.format(
-                    last=_at(last, zone, language) if last else messages.nothing_yet,
+                    last=_at(last, chat_zone, language) if last else messages.nothing_yet,
                     waiting=messages.waiting.format(count=outbox.waiting) if outbox.waiting else "",
                     not_delivered=(
                         messages.not_delivered.format(count=outbox.failed) if outbox.failed else ""
@@ -305,15 +295,15 @@ class Service:
                 )
             )
         poll = await self._store.get_poll_state()
-        lines.append(self._poll_line(poll.last_poll_at, zone, language))
+        lines.append(self._poll_line(poll.last_poll_at, chat_zone, language))
         if poll.last_mailing is not None:
-            announced = _at(public_at(poll.last_mailing), zone, language)
+            announced = _at(public_at(poll.last_mailing), chat_zone, language)
             if poll.last_mailing_seen_at is None:
                 lines.append(messages.last_announcement.format(at=announced))
             else:
-                seen = _at(poll.last_mailing_seen_at, zone, language)
+                seen = _at(poll.last_mailing_seen_at, chat_zone, language)
                 lines.append(messages.last_announcement_received.format(at=announced, seen=seen))
-        next_at = _at(public_at(next_mailing(now)), zone, language)
+        next_at = _at(public_at(next_mailing(now)), chat_zone, language)
         lines.append(messages.next_announcement.format(at=next_at))
         return [Notice("\n".join(lines))]
 

@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.clock import utcnow
 from bot.config import Language
 from bot.papers import Paper
 from bot.store.db import WRITE_OPTION, create_engine
@@ -43,7 +44,6 @@ from bot.store.models import (
     SubscriptionRow,
     SummaryRow,
     TopicRow,
-    utcnow,
 )
 from bot.store.records import (
     Chat,
