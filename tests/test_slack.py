@@ -21,33 +21,24 @@ from bot.render.slack_blocks import (
     SHARE_ACTION,
 )
 from tests.fakes.block_kit import block_texts
-from tests.fakes.papers import SEED_PAPER, make_paper
-from tests.fakes.slack_app import SlackHarness, running_slack, user_key
-from tests.fakes.slack_server import CHANNEL_ID, USER_ID, Response
+from tests.fakes.papers import SEED_PAPER
+from tests.fakes.slack_app import (
+    OTHER_PAPER,
+    SlackHarness,
+    nth_response,
+    running_slack,
+    texts,
+    user_key,
+)
+from tests.fakes.slack_server import CHANNEL_ID, USER_ID
 
 LABELS = CARD_LABELS["en"]
-OTHER_PAPER = make_paper(
-    arxiv_id="2509.01234",
-    version=1,
-    title="Testing Flaky Builds at Scale",
-    primary_category="cs.SE",
-    categories=("cs.SE",),
-)
 
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[SlackHarness]:
     async with running_slack(tmp_path, (SEED_PAPER, OTHER_PAPER)) as harness:
         yield harness
-
-
-def texts(response: Response) -> str:
-    return "\n".join(block_texts(response.blocks or [])) or response.text
-
-
-async def next_response(app: SlackHarness, seen: int = 0) -> Response:
-    await app.slack.wait_for(lambda: len(app.slack.responses) > seen)
-    return app.slack.responses[seen]
 
 
 async def test_paper_posts_the_card_in_the_channel_with_the_long_sections_in_its_thread(
@@ -100,7 +91,7 @@ async def test_the_acknowledgement_does_not_wait_for_arxiv(app: SlackHarness) ->
 async def test_bad_input_gets_an_ephemeral_explanation_with_an_example(app: SlackHarness) -> None:
     await app.command("subscribe")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert reply.response_type == "ephemeral"
     assert "Example: /paperbell subscribe" in texts(reply)
 
@@ -108,16 +99,16 @@ async def test_bad_input_gets_an_ephemeral_explanation_with_an_example(app: Slac
 async def test_an_unknown_subcommand_points_to_help(app: SlackHarness) -> None:
     await app.command("subscirbe cs.SE")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert reply.response_type == "ephemeral"
     assert "/paperbell help" in texts(reply)
 
 
 async def test_subscribing_a_channel_shows_in_its_list(app: SlackHarness) -> None:
     await app.command("subscribe cs.SE +flaky")
-    subscribed = await next_response(app)
+    subscribed = await nth_response(app)
     await app.command("list")
-    listed = await next_response(app, 1)
+    listed = await nth_response(app, 1)
 
     assert "cs.SE" in texts(subscribed)
     assert subscribed.response_type == "ephemeral"
@@ -130,10 +121,10 @@ async def test_subscribing_a_channel_shows_in_its_list(app: SlackHarness) -> Non
 
 async def test_unsubscribe_stops_a_category(app: SlackHarness) -> None:
     await app.command("subscribe cs.SE cs.LG")
-    await next_response(app)
+    await nth_response(app)
     await app.command("unsubscribe cs.LG")
 
-    assert "cs.LG" in texts(await next_response(app, 1))
+    assert "cs.LG" in texts(await nth_response(app, 1))
     chat = await app.core.store.get_chat("slack", CHANNEL_ID)
     assert chat is not None
     assert [s.category for s in await app.core.store.list_subscriptions(chat.id)] == ["cs.SE"]
@@ -141,7 +132,7 @@ async def test_unsubscribe_stops_a_category(app: SlackHarness) -> None:
 
 async def test_lang_zh_makes_the_channels_cards_chinese(app: SlackHarness) -> None:
     await app.command("lang zh")
-    await next_response(app)
+    await nth_response(app)
     await app.command("paper 2508.08189")
 
     card = await app.wait_for_card("2508.08189")
@@ -155,7 +146,7 @@ async def test_a_card_for_a_conversation_the_bot_is_not_in_goes_through_the_resp
 
     await app.command("paper 2508.08189")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert reply.response_type == "in_channel"
     assert SEED_PAPER.title in texts(reply)
     assert any(b["type"] == "actions" for b in reply.blocks or [])
@@ -166,7 +157,7 @@ async def test_several_notices_share_one_reply(app: SlackHarness) -> None:
     await app.command("paper 2508.08189 2601.99999")
 
     await app.wait_for_card("2508.08189")
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert "2601.99999" in texts(reply)
     assert len(app.slack.responses) == 1
 
@@ -194,7 +185,7 @@ async def test_export_falls_back_to_an_inline_snippet_when_uploads_are_refused(
 
     await app.command("export")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert app.slack.files == []
     assert reply.response_type == "ephemeral"
     code = [t for t in block_texts(reply.blocks or []) if t.startswith("```")]
@@ -205,7 +196,7 @@ async def test_export_falls_back_to_an_inline_snippet_when_uploads_are_refused(
 async def test_export_without_favorites_says_how_to_get_some(app: SlackHarness) -> None:
     await app.command("export")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert "☆" in texts(reply)
     assert app.slack.files == []
 
@@ -217,7 +208,7 @@ async def test_favorites_lists_the_askers_own_favorites_ephemerally(app: SlackHa
 
     await app.command("favorites")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert reply.response_type == "ephemeral"
     assert SEED_PAPER.title in texts(reply)
     assert OTHER_PAPER.title not in texts(reply)
@@ -229,7 +220,7 @@ async def test_a_failing_core_still_answers_the_asker(app: SlackHarness, tmp_pat
 
     await app.command("list")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert reply.response_type == "ephemeral"
     assert "went wrong" in texts(reply)
 
@@ -241,7 +232,7 @@ async def test_subscribing_a_private_channel_paperbell_is_not_in_says_to_invite_
 
     await app.command("subscribe cs.SE", channel="G0PRIVATE")
 
-    reply = await next_response(app)
+    reply = await nth_response(app)
     assert "Subscribed" in texts(reply)
     assert "/invite @paperbell" in texts(reply)
 
@@ -251,7 +242,7 @@ async def test_subscribing_a_public_channel_needs_no_invitation(app: SlackHarnes
 
     await app.command("subscribe cs.SE")
 
-    assert "/invite" not in texts(await next_response(app))
+    assert "/invite" not in texts(await nth_response(app))
 
 
 @pytest.mark.parametrize(
@@ -265,11 +256,11 @@ async def test_a_subscription_policy_lets_only_its_people_change_a_channel(
         app.slack.set_user("U0ADMIN", is_admin=True)
 
         await app.command("subscribe cs.SE", user=refused)
-        refusal = await next_response(app)
+        refusal = await nth_response(app)
         await app.command("subscribe cs.LG", user=allowed)
-        await next_response(app, 1)
+        await nth_response(app, 1)
         await app.command("list", user=refused)
-        listed = await next_response(app, 2)
+        listed = await nth_response(app, 2)
 
     assert "Only" in texts(refusal)
     assert "cs.LG" in texts(listed)
@@ -282,7 +273,7 @@ async def test_anyone_may_subscribe_their_own_direct_message_whatever_the_policy
     async with running_slack(tmp_path, SLACK_SUBSCRIBE_POLICY="admins") as app:
         await app.command("subscribe cs.SE", channel="D0ALICE")
 
-        assert "Subscribed" in texts(await next_response(app))
+        assert "Subscribed" in texts(await nth_response(app))
 
 
 async def test_workspace_owners_count_as_admins(tmp_path: Path) -> None:
@@ -291,16 +282,16 @@ async def test_workspace_owners_count_as_admins(tmp_path: Path) -> None:
 
         await app.command("subscribe cs.SE")
 
-        assert "Subscribed" in texts(await next_response(app))
+        assert "Subscribed" in texts(await nth_response(app))
 
 
 async def test_digest_and_status_answer_for_the_channel(app: SlackHarness) -> None:
     await app.command("subscribe cs.SE")
-    await next_response(app)
+    await nth_response(app)
     await app.command("digest 08:30")
-    digest = await next_response(app, 1)
+    digest = await nth_response(app, 1)
     await app.command("status")
-    status = await next_response(app, 2)
+    status = await nth_response(app, 2)
 
     assert "08:30" in texts(digest)
     assert "cs.SE" in texts(status)

@@ -15,17 +15,17 @@ from bot.render.slack_blocks import FAVORITE_ACTION, OPEN_PDF_ACTION, SHARE_ACTI
 from handlers.slack.blocks import NEWER_ACTION, OLDER_ACTION, UNFAVORITE_ACTION
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER, make_paper
-from tests.fakes.slack_app import SlackHarness, running_slack, user_key
-from tests.fakes.slack_server import CHANNEL_ID, TEAM_DOMAIN, USER_ID, Post, Response
+from tests.fakes.slack_app import (
+    OTHER_PAPER,
+    SlackHarness,
+    nth_response,
+    running_slack,
+    texts,
+    user_key,
+)
+from tests.fakes.slack_server import CHANNEL_ID, TEAM_DOMAIN, USER_ID, Post
 
 BOB = "U0BOB"
-OTHER_PAPER = make_paper(
-    arxiv_id="2509.01234",
-    version=1,
-    title="Testing Flaky Builds at Scale",
-    primary_category="cs.SE",
-    categories=("cs.SE",),
-)
 
 
 @pytest.fixture
@@ -37,16 +37,6 @@ async def app(tmp_path: Path) -> AsyncIterator[SlackHarness]:
 async def post_card(app: SlackHarness, arxiv_id: str = SEED_PAPER.arxiv_id) -> Post:
     await app.command(f"paper {arxiv_id}")
     return await app.wait_for_card(arxiv_id)
-
-
-async def reply_to(app: SlackHarness, click: int) -> Response:
-    """The `click`-th reply (from 0) sent through a response_url."""
-    await app.slack.wait_for(lambda: len(app.slack.responses) > click)
-    return app.slack.responses[click]
-
-
-def texts(response: Response) -> str:
-    return "\n".join(block_texts(response.blocks or [])) or response.text
 
 
 async def favorite_ids(app: SlackHarness, user: str) -> list[str]:
@@ -64,11 +54,11 @@ async def test_two_users_starring_the_same_card_each_get_only_their_own_favorite
     card = await post_card(app)
 
     await app.click(card, FAVORITE_ACTION, user=USER_ID)
-    await reply_to(app, 0)
+    await nth_response(app, 0)
     await app.click(card, FAVORITE_ACTION, user=BOB)
-    await reply_to(app, 1)
+    await nth_response(app, 1)
     await app.click(card, FAVORITE_ACTION, user=USER_ID)
-    await reply_to(app, 2)
+    await nth_response(app, 2)
 
     assert await favorite_ids(app, USER_ID) == []
     assert await favorite_ids(app, BOB) == [SEED_PAPER.arxiv_id]
@@ -81,7 +71,7 @@ async def test_star_answers_only_the_clicker_and_leaves_the_card_alone(app: Slac
 
     await app.click(card, FAVORITE_ACTION)
 
-    reply = await reply_to(app, 0)
+    reply = await nth_response(app, 0)
     assert reply.response_type == "ephemeral"
     assert not reply.replace_original
     assert SEED_PAPER.title in texts(reply)
@@ -103,7 +93,7 @@ async def test_a_forged_star_for_an_unknown_paper_saves_nothing(app: SlackHarnes
 
     await app.click(card, FAVORITE_ACTION, value="2601.99999")
 
-    reply = await reply_to(app, 0)
+    reply = await nth_response(app, 0)
     assert "2601.99999" in texts(reply)
     assert await favorite_ids(app, USER_ID) == []
 
@@ -115,7 +105,7 @@ async def test_share_offers_the_cards_permalink_and_how_to_post_it_elsewhere(
 
     await app.click(card, SHARE_ACTION)
 
-    reply = await reply_to(app, 0)
+    reply = await nth_response(app, 0)
     permalink = f"https://{TEAM_DOMAIN}.slack.com/archives/{CHANNEL_ID}/p{card.ts.replace('.', '')}"
     assert reply.response_type == "ephemeral"
     assert permalink in texts(reply)
@@ -188,12 +178,12 @@ async def test_the_ephemeral_favorites_list_pages_in_place(app: SlackHarness) ->
     for paper in papers:
         await app.core.service.toggle_favorite("slack", user_key(), paper.arxiv_id)
     await app.command("favorites")
-    first = await reply_to(app, 0)
+    first = await nth_response(app, 0)
     shown = Post(CHANNEL_ID, first.text, first.blocks, None, "1700000000.000100")
 
     await app.click(shown, OLDER_ACTION, value="2")
 
-    second = await reply_to(app, 1)
+    second = await nth_response(app, 1)
     assert second.replace_original
     assert "Paper number 1" in texts(second)
     assert NEWER_ACTION in str(second.blocks)

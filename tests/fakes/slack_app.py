@@ -23,6 +23,8 @@ from bot.config import Settings
 from bot.papers import Paper
 from handlers.slack import SlackAdapter
 from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.block_kit import block_texts
+from tests.fakes.papers import make_paper
 from tests.fakes.slack_server import (
     BOT_TOKEN,
     CHANNEL_ID,
@@ -31,6 +33,7 @@ from tests.fakes.slack_server import (
     FakeSlack,
     Post,
     RateLimit,
+    Response,
     app_home_opened_event,
     block_actions_body,
     signed_headers,
@@ -38,6 +41,14 @@ from tests.fakes.slack_server import (
 )
 
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
+# A second paper, in another category than the seed paper, for tests that need two.
+OTHER_PAPER = make_paper(
+    arxiv_id="2509.01234",
+    version=1,
+    title="Testing Flaky Builds at Scale",
+    primary_category="cs.SE",
+    categories=("cs.SE",),
+)
 
 
 @dataclass(frozen=True)
@@ -203,3 +214,14 @@ async def running_slack(
 def user_key(user: str = USER_ID) -> str:
     """How the adapter names a Slack user to the core: per workspace."""
     return f"{TEAM_ID}:{user}"
+
+
+def texts(response: Response) -> str:
+    """What a person reads in a reply: its blocks' texts, else its fallback text."""
+    return "\n".join(block_texts(response.blocks or [])) or response.text
+
+
+async def nth_response(app: SlackHarness, n: int = 0) -> Response:
+    """The `n`-th reply (from 0) sent through a response_url, once it has arrived."""
+    await app.slack.wait_for(lambda: len(app.slack.responses) > n)
+    return app.slack.responses[n]
