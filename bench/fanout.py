@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import load_settings
-from bot.delivery import Dispatcher
-from bot.service import Service
+from bot.chat.service import Service
+from bot.delivery.delivery import Dispatcher
 from bot.store import Store, migrate
+from bot.support.config import load_settings
 from handlers.telegram.adapter import TelegramAdapter
 from tests.fakes.outbox import StaticSummarizer, library
 from tests.fakes.papers import make_paper

@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.matching import Announced, Match, Matcher
-from bot.papers import Paper
+from bot.match.matching import Announced, Match, Matcher
+from bot.source.papers import Paper
+from bot.source.taxonomy import groups
 from bot.store.records import Subscription
-from bot.taxonomy import groups
 
 PAPERS = 2_000
 SUBSCRIPTIONS = 100_000

@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.arxiv_source import ArxivSource
-from bot.discovery import Discovery
-from bot.papers import Paper
+from bot.schedule.discovery import Discovery
+from bot.source.arxiv_source import ArxivSource
+from bot.source.papers import Paper
 from bot.store import Store, migrate
 from tests.fakes.arxiv_server import RecordedRequest
 from tests.fakes.mailings import DailyArxiv

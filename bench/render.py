@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.cards import Card, build_card
+from bot.cards.cards import Card, build_card
 from bot.render.slack_blocks import render_slack
 from bot.render.telegram_html import render_telegram
 from bot.render.text import render_text

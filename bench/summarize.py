@@ -24,8 +24,8 @@ from pathlib import Path
 # `make bench` runs this file directly; the fakes live in the tests package at the root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import Language, load_settings
 from bot.summarize.llm import LLMSummarizer
+from bot.support.config import Language, load_settings
 from tests.fakes.openai_server import API_KEY, MODEL, FakeOpenAI, requested_language
 from tests.fakes.papers import make_paper
 

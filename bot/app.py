@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import handlers
-from bot import metrics
-from bot.arxiv_source import ArxivSource
-from bot.config import Settings
-from bot.health import HealthServer
-from bot.library import Library
-from bot.platforms import ChatAdapter
-from bot.scheduler import Poller
-from bot.service import Service
+from bot.cards.library import Library
+from bot.chat.service import Service
+from bot.delivery.platforms import ChatAdapter
+from bot.schedule.scheduler import Poller
+from bot.source.arxiv_source import ArxivSource
 from bot.store import Store, migrate
 from bot.summarize import make_summarizer
+from bot.support import metrics
+from bot.support.config import Settings
+from bot.support.health import HealthServer
 
 log = logging.getLogger(__name__)
 

@@ -14,18 +14,19 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import app, backup, doctor
-from bot.arxiv_source import ArxivError, ArxivSource
-from bot.cards import build_card
-from bot.config import ConfigError, Settings, load_settings
-from bot.ids import InvalidArxivId, parse_arxiv_id
-from bot.logs import configure_logging
+from bot import app
+from bot.cards.cards import build_card
 from bot.render.slack_blocks import render_slack
 from bot.render.telegram_html import render_telegram
 from bot.render.text import render_text
-from bot.scheduler import Poller
+from bot.schedule.scheduler import Poller
+from bot.source.arxiv_source import ArxivError, ArxivSource
+from bot.source.ids import InvalidArxivId, parse_arxiv_id
 from bot.store import Store, migrate
 from bot.summarize import make_summarizer
+from bot.support import backup, doctor
+from bot.support.config import ConfigError, Settings, load_settings
+from bot.support.logs import configure_logging
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.arxiv_source import (
+from bot.source.arxiv_source import (
     BATCH_SIZE,
     Announcement,
     ArxivBadRequest,
@@ -24,9 +24,9 @@ from bot.arxiv_source import (
     ArxivSource,
     ArxivUnavailable,
 )
-from bot.config import load_settings
-from bot.ids import ArxivId, InvalidArxivId
-from bot.papers import Paper
+from bot.source.ids import ArxivId, InvalidArxivId
+from bot.source.papers import Paper
+from bot.support.config import load_settings
 from tests.fakes.arxiv_server import FakeArxiv, RecordedRequest, error_feed
 from tests.fakes.papers import SEED_PAPER, make_paper
 

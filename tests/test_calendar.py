@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.arxiv_calendar import (
+from bot.source.arxiv_calendar import (
     expected_in_feed,
     latest_mailing,
     mailing_of_feed,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.support.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.papers import SEED_PAPER
 from tests.fakes.telegram_html import validate_telegram_html

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.support.config import ConfigError, Settings, load_settings
 
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

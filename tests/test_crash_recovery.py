@@ -3,7 +3,7 @@
 The dispatcher runs in a subprocess with the real Telegram adapter, sending to the fake
 Bot API served from this process; the fake answers each card a little late, so that at
 the kill several cards have been posted but not yet recorded as sent. The promise under
-test is `bot.delivery`'s: after a restart every queued card is delivered, and the only
+test is `bot.delivery.delivery`'s: after a restart every queued card is delivered, and the only
 duplicates are deliveries that were in flight (`sending`) at the kill, at most one per
 chat. Runs on SQLite (a file) and PostgreSQL.
 
@@ -23,10 +23,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.config import Settings, load_settings
-from bot.delivery import Dispatcher
-from bot.service import Service
+from bot.chat.service import Service
+from bot.delivery.delivery import Dispatcher
 from bot.store import Store
+from bot.support.config import Settings, load_settings
 from tests.fakes.outbox import StaticSummarizer, execute, library, queue
 from tests.fakes.papers import make_paper
 from tests.fakes.telegram_server import TOKEN, FakeTelegram

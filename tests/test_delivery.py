@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import load_settings
-from bot.delivery import Dispatcher
-from bot.papers import Paper
-from bot.platforms import OutcomeUnknown, RateLimits, Rejected, RetryLater
-from bot.service import Service
+from bot.chat.service import Service
+from bot.delivery.delivery import Dispatcher
+from bot.delivery.platforms import OutcomeUnknown, RateLimits, Rejected, RetryLater
+from bot.source.papers import Paper
 from bot.store import Chat, Store
+from bot.support.config import load_settings
 from tests.fakes.outbox import StaticSummarizer, TestClock, execute, library, queue, states
 from tests.fakes.papers import make_paper
 from tests.fakes.platform import Flaky, InMemoryPlatform

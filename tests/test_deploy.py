@@ -21,7 +21,7 @@ import yaml
 from kubernetes_validate import validate
 from kubernetes_validate.utils import latest_version
 
-from bot.config import Settings
+from bot.support.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

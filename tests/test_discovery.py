@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.arxiv_source import ArxivSource
-from bot.discovery import Discovered, Discovery
-from bot.papers import Paper
+from bot.schedule.discovery import Discovered, Discovery
+from bot.source.arxiv_source import ArxivSource
+from bot.source.papers import Paper
 from bot.store import Chat, Store
 from tests.fakes.arxiv_server import rss_feed
 from tests.fakes.mailings import DailyArxiv
@@ -254,7 +254,7 @@ async def test_saturday_is_quiet_without_a_warning_or_an_api_query(
     arxiv.quiet(date(2025, 11, 29))
     api_before = len(arxiv.api_requests())
 
-    with caplog.at_level(logging.WARNING, logger="bot.discovery"):
+    with caplog.at_level(logging.WARNING, logger="bot.schedule.discovery"):
         found = await poll_at(discovery, clock, SATURDAY)
 
     assert not found.suspicious
@@ -276,7 +276,7 @@ async def test_a_holiday_is_quiet_too(
     arxiv.quiet(date(2025, 11, 27))
     searched = len(searches(arxiv))
 
-    with caplog.at_level(logging.WARNING, logger="bot.discovery"):
+    with caplog.at_level(logging.WARNING, logger="bot.schedule.discovery"):
         found = await poll_at(discovery, clock, THANKSGIVING)
 
     assert not found.suspicious
@@ -298,12 +298,12 @@ async def test_an_empty_feed_when_a_mailing_is_due_is_a_warning_and_the_api_catc
     arxiv.quiet(date(2025, 11, 25))
     arxiv.publish(paper(2), paper(3))
 
-    with caplog.at_level(logging.WARNING, logger="bot.discovery"):
+    with caplog.at_level(logging.WARNING, logger="bot.schedule.discovery"):
         found = await poll_at(discovery, clock, TUESDAY)
     warnings = [r.getMessage() for r in caplog.records]
     arxiv.mailing(date(2025, 11, 25), paper(2), paper(3))
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="bot.discovery"):
+    with caplog.at_level(logging.WARNING, logger="bot.schedule.discovery"):
         later = await poll_at(discovery, clock, TUESDAY + timedelta(minutes=30))
 
     assert found.suspicious and found.caught_up

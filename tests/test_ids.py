@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.ids import ArxivId, InvalidArxivId, parse_arxiv_id, parse_arxiv_ids
+from bot.source.ids import ArxivId, InvalidArxivId, parse_arxiv_id, parse_arxiv_ids
 
 UNDERSTOOD = [
     ("2508.08189", "2508.08189", None),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.links import Link, find_code_links
+from bot.source.links import Link, find_code_links
 from tests.fakes.papers import SEED_PAPER
 
 

@@ -22,17 +22,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.arxiv_source import ArxivSource
-from bot.cards import Card, Section, build_card
-from bot.config import ConfigError, Language, Settings, load_settings
-from bot.i18n import CARD_LABELS
-from bot.ids import ArxivId
-from bot.library import Library
+from bot.cards.cards import Card, Section, build_card
+from bot.cards.i18n import CARD_LABELS
+from bot.cards.library import Library
+from bot.source.arxiv_source import ArxivSource
+from bot.source.ids import ArxivId
 from bot.store import Store
 from bot.summarize import Summary, make_summarizer
 from bot.summarize.grounding import Sections, Source, check
 from bot.summarize.llm import PROMPT_VERSION, Answer, LLMSummarizer, summarizer_name
 from bot.summarize.offline import OfflineSummarizer
+from bot.support.config import ConfigError, Language, Settings, load_settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.openai_server import (
     API_KEY,

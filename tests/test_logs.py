@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.config import load_settings
-from bot.logs import configure_logging
+from bot.support.config import load_settings
+from bot.support.logs import configure_logging
 
 
 def test_httpx_style_request_lines_have_the_token_scrubbed(

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching import Announced, Matcher, matched_topics, normalize_term
-from bot.papers import Paper
+from bot.match.matching import Announced, Matcher, matched_topics, normalize_term
+from bot.source.papers import Paper
 from bot.store.records import Subscription, Topic
 from tests.fakes.papers import make_paper
 

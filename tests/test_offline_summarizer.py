@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Language
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.summarize import Summarizer, Summary
 from bot.summarize.offline import (
     KEY_POINTS,
@@ -22,6 +21,7 @@ from bot.summarize.offline import (
     OfflineSummarizer,
     split_sentences,
 )
+from bot.support.config import Language
 from tests.fakes.papers import SEED_PAPER, make_paper
 
 PROPOSAL = (

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from bot.platforms import RateLimits
-from bot.ratelimit import RateLimiter
+from bot.delivery.platforms import RateLimits
+from bot.delivery.ratelimit import RateLimiter
 
 TELEGRAM = RateLimits(global_per_second=30, per_chat_per_second=1, per_group_per_minute=20)
 

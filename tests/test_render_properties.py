@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cards import Card, build_card
+from bot.cards.cards import Card, build_card
 from bot.render.buttons import CALLBACK_DATA_MAX_BYTES, parse_favorite_callback
 from bot.render.slack_blocks import render_slack, render_slack_summary, render_slack_thread
 from bot.render.telegram_html import MESSAGE_LIMIT, render_telegram

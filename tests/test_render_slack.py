@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.cards import build_card
+from bot.cards.cards import build_card
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
     OPEN_ARXIV_ACTION,

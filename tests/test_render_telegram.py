@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.cards import Card, build_card
+from bot.cards.cards import Card, build_card
 from bot.render.buttons import (
     CALLBACK_DATA_MAX_BYTES,
     favorite_callback_data,

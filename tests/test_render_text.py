@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cards import build_card
+from bot.cards.cards import build_card
 from bot.render.text import render_text
 from tests.fakes.cards import (
     HOSTILE_TITLE,

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.arxiv_source import ArxivSource
-from bot.config import Settings
-from bot.delivery import Dispatcher
-from bot.discovery import Discovery
-from bot.library import Library
-from bot.platforms import RetryLater
-from bot.replies import Notice, Reply
-from bot.scheduler import DIGEST_JOB, POLL_JOB, CycleReport, Scheduler, run_cycle
-from bot.service import Caller, Service
+from bot.cards.library import Library
+from bot.chat.replies import Notice, Reply
+from bot.chat.service import Caller, Service
+from bot.delivery.delivery import Dispatcher
+from bot.delivery.platforms import RetryLater
+from bot.schedule.discovery import Discovery
+from bot.schedule.scheduler import DIGEST_JOB, POLL_JOB, CycleReport, Scheduler, run_cycle
+from bot.source.arxiv_source import ArxivSource
 from bot.store import Chat, Store, migrate
+from bot.support.config import Settings
 from tests.conftest import sqlite_url
 from tests.fakes.mailings import DailyArxiv
 from tests.fakes.outbox import StaticSummarizer, TestClock, library, queue, subscribe
@@ -165,7 +165,7 @@ async def test_a_cycle_logs_one_line_with_its_figures(
     arxiv.mailing(date(2025, 11, 25), paper(1), paper(2), paper(3))  # type: ignore[arg-type]
     platform.fail("1", RetryLater(0.1))
 
-    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+    with caplog.at_level(logging.INFO, logger="bot.schedule.scheduler"):
         report = await cycle(store, source, books, dispatcher, clock)
 
     (record,) = [r for r in caplog.records if r.getMessage().startswith("cycle ")]

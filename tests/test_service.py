@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.arxiv_source import ArxivSource
-from bot.library import Library
-from bot.replies import CardReply, Document, FavoritesPage, Notice, Reply
-from bot.service import Caller, Service, UnknownPaper
+from bot.cards.library import Library
+from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.service import Caller, Service, UnknownPaper
+from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
 from bot.summarize.offline import OfflineSummarizer
 from tests.fakes.arxiv_server import FakeArxiv

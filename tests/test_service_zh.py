@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.arxiv_source import ArxivSource
-from bot.commands import COMMANDS
-from bot.config import Language
-from bot.library import Library
-from bot.replies import Notice, Reply
-from bot.service import Caller, Service
+from bot.cards.library import Library
+from bot.chat.commands import COMMANDS
+from bot.chat.replies import Notice, Reply
+from bot.chat.service import Caller, Service
+from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
 from bot.summarize.offline import OfflineSummarizer
+from bot.support.config import Language
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.papers import SEED_PAPER
 

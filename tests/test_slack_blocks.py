@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.platforms import DigestEntry
-from bot.replies import FavoritesPage
+from bot.chat.replies import FavoritesPage
+from bot.delivery.platforms import DigestEntry
 from bot.store import FavoritePaper, Subscription
 from handlers.slack import blocks
 from tests.fakes.block_kit import block_texts, validate_blocks

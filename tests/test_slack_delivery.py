@@ -16,8 +16,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import open_core
-from bot.cards import build_card
-from bot.platforms import ChatGone, DigestEntry, OutcomeUnknown, Rejected, RetryLater
+from bot.cards.cards import build_card
+from bot.delivery.platforms import ChatGone, DigestEntry, OutcomeUnknown, Rejected, RetryLater
 from bot.render.slack_blocks import FAVORITE_ACTION
 from handlers.slack import SlackAdapter
 from handlers.slack.posting import post_card

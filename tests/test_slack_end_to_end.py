@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import app
-from bot.config import Settings
 from bot.render.slack_blocks import FAVORITE_ACTION
+from bot.support.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER, make_paper

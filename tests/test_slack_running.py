@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from bot import app
-from bot.config import Settings
+from bot.support.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER

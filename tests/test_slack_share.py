@@ -16,7 +16,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.i18n import CARD_LABELS
+from bot.cards.i18n import CARD_LABELS
 from bot.render.slack_blocks import SHARE_ACTION
 from handlers.slack.blocks import SHARE_MODAL, SHARE_TARGET_ACTION
 from tests.fakes.block_kit import block_texts

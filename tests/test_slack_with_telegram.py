@@ -20,16 +20,16 @@ import pytest
 
 from bot import app
 from bot.app import Core, load_adapters
-from bot.arxiv_source import ArxivSource
-from bot.config import Language, Settings
-from bot.library import Library
-from bot.papers import Paper
-from bot.platforms import ChatAdapter
-from bot.scheduler import Poller
-from bot.service import Service
+from bot.cards.library import Library
+from bot.chat.service import Service
+from bot.delivery.platforms import ChatAdapter
+from bot.schedule.scheduler import Poller
+from bot.source.arxiv_source import ArxivSource
+from bot.source.papers import Paper
 from bot.store import Store, migrate
 from bot.summarize import Summary
 from bot.summarize.offline import OfflineSummarizer
+from bot.support.config import Language, Settings
 from handlers.slack import SlackAdapter
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts

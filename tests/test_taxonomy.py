@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from bot.taxonomy import Category, groups, lookup, suggest, validate
+from bot.source.taxonomy import Category, groups, lookup, suggest, validate
 
 # A sample of the official taxonomy across every group, checked name for name.
 OFFICIAL = [

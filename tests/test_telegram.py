@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import COMMANDS
+from bot.chat.commands import COMMANDS
 from tests.fakes.papers import SEED_PAPER, make_paper
 from tests.fakes.telegram_harness import STAR, TelegramHarness, running_bot
 from tests.fakes.telegram_server import FakeTelegram, FloodLimits, Rate

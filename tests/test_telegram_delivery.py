@@ -15,11 +15,11 @@ import httpx
 import pytest
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TimedOut
 
-from bot.arxiv_source import ArxivSource
-from bot.cards import build_card
-from bot.delivery import Dispatcher
-from bot.library import Library
-from bot.platforms import (
+from bot.cards.cards import build_card
+from bot.cards.library import Library
+from bot.chat.service import Service
+from bot.delivery.delivery import Dispatcher
+from bot.delivery.platforms import (
     ChatGone,
     ChatMoved,
     DeliveryError,
@@ -29,7 +29,7 @@ from bot.platforms import (
     RetryLater,
 )
 from bot.render.telegram_html import render_telegram
-from bot.service import Service
+from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
 from bot.summarize.offline import OfflineSummarizer
 from handlers.telegram import TelegramAdapter

@@ -19,8 +19,8 @@ import aiohttp
 import pytest
 from telegram import Bot
 
-from bot.commands import COMMANDS
-from bot.config import Settings
+from bot.chat.commands import COMMANDS
+from bot.support.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.papers import SEED_PAPER
 from tests.fakes.running_bot import free_port

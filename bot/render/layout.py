@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from bot.cards import Card, Kind, Section
-from bot.config import Language
+from bot.cards.cards import Card, Kind, Section
+from bot.support.config import Language
 
 R = TypeVar("R")
 

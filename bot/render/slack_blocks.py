@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cards import Card, Kind, Section
-from bot.links import Link
+from bot.cards.cards import Card, Kind, Section
 from bot.render.layout import (
     ARXIV_LABEL,
     FIELD_SEPARATOR,
@@ -33,6 +32,7 @@ from bot.render.layout import (
     truncate_to,
     utf16_len,
 )
+from bot.source.links import Link
 
 FAVORITE_ACTION = "paperbell_favorite"
 SHARE_ACTION = "paperbell_share"

@@ -12,7 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from bot.cards import Card, Kind, Section
+from bot.cards.cards import Card, Kind, Section
 from bot.render.buttons import Button, favorite_callback_data
 from bot.render.layout import (
     ARXIV_LABEL,

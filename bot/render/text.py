@@ -3,7 +3,7 @@ in Markdown-ish text, complete, since a terminal has no length limit and no mark
 
 from __future__ import annotations
 
-from bot.cards import Card, Kind, Section
+from bot.cards.cards import Card, Kind, Section
 from bot.render.layout import (
     ARXIV_LABEL,
     FIELD_SEPARATOR,

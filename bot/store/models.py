@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.clock import utcnow
+from bot.support.clock import utcnow
 
 DELIVERY_STATES = ("pending", "sending", "sent", "failed", "unknown")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.config import Language
-from bot.papers import Paper
+from bot.source.papers import Paper
+from bot.support.config import Language
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.clock import utcnow
-from bot.config import Language
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.store.db import WRITE_OPTION, create_engine
 from bot.store.models import (
     ChatRow,
@@ -56,6 +54,8 @@ from bot.store.records import (
     UserFavorite,
 )
 from bot.summarize import Method, Summary
+from bot.support.clock import utcnow
+from bot.support.config import Language
 
 PAPERS = cast(Table, PaperRow.__table__)
 SUMMARIES = cast(Table, SummaryRow.__table__)
@@ -607,7 +607,7 @@ class Store:
             return [(row.paper_id, row.language) for row in await conn.execute(query)]
 
     # The outbox. A dispatcher claims whole chats (a lease in the chat's row) and sends
-    # each chat's deliveries one at a time in queue order; see `bot.delivery`.
+    # each chat's deliveries one at a time in queue order; see `bot.delivery.delivery`.
 
     async def claim_chats(
         self,
@@ -624,7 +624,7 @@ class Store:
         dispatchers claiming at once get different chats and never wait for each other;
         SQLite runs writing transactions one at a time. A chat whose lease ran out is free
         again, and the delivery its last holder left in `sending` goes back to the queue:
-        that send may or may not have happened (the one duplicate `bot.delivery` allows).
+        that send may or may not have happened (the one duplicate `bot.delivery.delivery` allows).
         """
         due = (
             select(DELIVERIES.c.id)

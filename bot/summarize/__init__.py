@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.config import Language, Settings
-from bot.papers import Paper
+from bot.source.papers import Paper
+from bot.support.config import Language, Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.config import Language
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.summarize import Method, Summary
+from bot.support.config import Language
 
 KEY_POINTS = 3
 MIN_KEYWORDS = 5

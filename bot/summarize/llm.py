@@ -32,11 +32,11 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.config import Language, Settings
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.summarize import Summary
 from bot.summarize.grounding import Sections, Source, check
 from bot.summarize.offline import OfflineSummarizer
+from bot.support.config import Language, Settings
 
 log = logging.getLogger(__name__)
 

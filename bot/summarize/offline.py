@@ -15,9 +15,9 @@ from itertools import chain
 
 import yake
 
-from bot.config import Language
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.summarize import Method, Summary
+from bot.support.config import Language
 
 TAKEAWAY_LIMIT = 200
 KEY_POINTS = 3

@@ -32,10 +32,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import Clock
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import Card
-from bot.config import ConfigError, Settings
-from bot.platforms import DigestEntry, RateLimits
-from bot.service import Service
+from bot.cards.cards import Card
+from bot.chat.service import Service
+from bot.delivery.platforms import DigestEntry, RateLimits
+from bot.support.config import ConfigError, Settings
 from handlers.slack import blocks
 from handlers.slack.interactions import Interactions, SubscribePolicy
 from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card

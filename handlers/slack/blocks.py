@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.i18n import CARD_LABELS
-from bot.papers import Paper
-from bot.platforms import DigestEntry
+from bot.cards.i18n import CARD_LABELS
+from bot.chat.replies import FavoritesPage
+from bot.delivery.platforms import DigestEntry
 from bot.render.layout import one_line, truncate, truncate_to, utf16_len
 from bot.render.slack_blocks import FAVORITE_ACTION
-from bot.replies import FavoritesPage
+from bot.source.papers import Paper
+from bot.source.taxonomy import lookup
 from bot.store import Subscription
-from bot.taxonomy import lookup
 
 Block = dict[str, Any]
 

@@ -26,8 +26,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import Card
-from bot.ids import InvalidArxivId, parse_arxiv_id
+from bot.cards.cards import Card
+from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.service import Caller, ChatKind, Service, UnknownPaper
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
     OPEN_ARXIV_ACTION,
@@ -35,8 +36,7 @@ from bot.render.slack_blocks import (
     SHARE_ACTION,
     render_slack,
 )
-from bot.replies import CardReply, Document, FavoritesPage, Notice, Reply
-from bot.service import Caller, ChatKind, Service, UnknownPaper
+from bot.source.ids import InvalidArxivId, parse_arxiv_id
 from handlers.slack import blocks
 from handlers.slack.blocks import Message
 from handlers.slack.posting import CALL_FAILURES, post_card

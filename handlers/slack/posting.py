@@ -15,8 +15,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import Card
-from bot.platforms import ChatGone, DeliveryError, OutcomeUnknown, Rejected, RetryLater
+from bot.cards.cards import Card
+from bot.delivery.platforms import ChatGone, DeliveryError, OutcomeUnknown, Rejected, RetryLater
 from bot.render.slack_blocks import render_slack_summary, render_slack_thread
 
 log = logging.getLogger(__name__)

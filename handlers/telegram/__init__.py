@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
+from bot.support.config import Settings
 from handlers.telegram.adapter import TelegramAdapter
 from handlers.telegram.doctor import doctor_check
 

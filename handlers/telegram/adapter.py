@@ -40,15 +40,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.cards import Card
-from bot.commands import COMMANDS
-from bot.config import Language, Settings
-from bot.messages import MESSAGES
-from bot.platforms import DigestEntry, RateLimits
+from bot.cards.cards import Card
+from bot.chat.commands import COMMANDS
+from bot.chat.messages import MESSAGES
+from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.service import Caller, ChatKind, Service, UnknownPaper
+from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.render.buttons import parse_favorite_callback
-from bot.replies import CardReply, Document, FavoritesPage, Notice, Reply
-from bot.service import Caller, ChatKind, Service, UnknownPaper
 from bot.store import Store
+from bot.support.config import Language, Settings
 from handlers.telegram.errors import delivery_error, is_not_modified, retry_after_seconds
 from handlers.telegram.markup import (
     NO_PREVIEW,

@@ -22,7 +22,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.platforms import (
+from bot.delivery.platforms import (
     ChatGone,
     ChatMoved,
     DeliveryError,

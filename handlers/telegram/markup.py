@@ -22,15 +22,15 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.cards import Card
-from bot.config import Language
-from bot.ids import InvalidArxivId, parse_arxiv_id
-from bot.platforms import DigestEntry
+from bot.cards.cards import Card
+from bot.chat.replies import FavoritesPage
+from bot.chat.service import FAVORITES_PER_PAGE
+from bot.delivery.platforms import DigestEntry
 from bot.render.buttons import Button, favorite_callback_data, parse_favorite_callback
 from bot.render.layout import one_line, title_of, utf16_len
 from bot.render.telegram_html import MESSAGE_LIMIT, TelegramMessage, render_telegram
-from bot.replies import FavoritesPage
-from bot.service import FAVORITES_PER_PAGE
+from bot.source.ids import InvalidArxivId, parse_arxiv_id
+from bot.support.config import Language
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 STAR_OFF = "☆"

@@ -1,6 +1,6 @@
 """Telegram-only wording: tap answers and hints only the tapper sees.
 
-Command replies and the zh command menu come from the core (`bot/messages.py`) in the
+Command replies and the zh command menu come from the core (`bot/chat/messages.py`) in the
 chat's language; these short private answers follow the person's own Telegram language.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Language
+from bot.support.config import Language
 
 
 @dataclass(frozen=True, slots=True)

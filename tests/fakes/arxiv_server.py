@@ -1,8 +1,8 @@
 """export.arxiv.org and rss.arxiv.org on 127.0.0.1, speaking their wire formats.
 
-The real `arxiv` library (through `bot.arxiv_source`) is pointed at `api_url` and `rss_url`,
+The real `arxiv` library (through `bot.source.arxiv_source`) is pointed at `api_url` and `rss_url`,
 so tests exercise the same HTTP, Atom, paging and error handling that production meets.
-Feeds are rendered from `bot.papers.Paper`s in the layout export.arxiv.org answers with
+Feeds are rendered from `bot.source.papers.Paper`s in the layout export.arxiv.org answers with
 today (element order, namespaces, `https://arxiv.org/api/errors#…` error entries).
 
 Failures arXiv is known for can be queued: 5xx and 429 answers, pages that come back empty
@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
-from bot.papers import Paper
+from bot.source.papers import Paper
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 

@@ -2,7 +2,7 @@
 
 The labels come from `../shared/reference/` beside the repository (the real card for
 2508.08189 in Chinese, and CARD.md's table, whose English column names the same sections)
-so that renderings are checked against the reference rather than against `bot.i18n`,
+so that renderings are checked against the reference rather than against `bot.cards.i18n`,
 which they would echo.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.cards import Card, build_card
-from bot.config import Language
+from bot.cards.cards import Card, build_card
+from bot.support.config import Language
 from tests.fakes.papers import make_paper, make_summary
 
 REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.papers import Paper
+from bot.source.papers import Paper
 from tests.fakes import arxiv_server
 from tests.fakes.arxiv_server import AnnounceType, FakeArxiv, rss_feed
 

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import Executable, text, update
 
-from bot.arxiv_source import ArxivSource
-from bot.config import Language
-from bot.library import Library
-from bot.papers import Paper
+from bot.cards.library import Library
+from bot.source.arxiv_source import ArxivSource
+from bot.source.papers import Paper
 from bot.store import Chat, Store
 from bot.store.db import create_engine
 from bot.store.store import SUBSCRIPTIONS
 from bot.summarize import Summary
+from bot.support.config import Language
 from tests.fakes.papers import make_summary
 
 UNUSED_ARXIV = "http://127.0.0.1:9/api/query"

@@ -10,7 +10,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.summarize import Method, Summary
 
 SEED_ABSTRACT = (

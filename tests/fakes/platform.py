@@ -15,8 +15,8 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from bot.cards import Card
-from bot.platforms import (
+from bot.cards.cards import Card
+from bot.delivery.platforms import (
     ChatGone,
     ChatMoved,
     DeliveryError,

@@ -17,8 +17,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.config import Settings
 from bot.store import Store
+from bot.support.config import Settings
 from tests.fakes.mailings import DailyArxiv
 from tests.fakes.outbox import execute, subscribe
 from tests.fakes.papers import make_paper

@@ -19,8 +19,8 @@ import aiohttp
 from slack_sdk.signature import Clock
 
 from bot.app import Core, open_core
-from bot.config import Settings
-from bot.papers import Paper
+from bot.source.papers import Paper
+from bot.support.config import Settings
 from handlers.slack import SlackAdapter
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.block_kit import block_texts

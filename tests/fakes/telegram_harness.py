@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot import app
-from bot.config import Settings
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.store import Store
+from bot.support.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.papers import SEED_PAPER
 from tests.fakes.telegram_server import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.config import load_settings
 from bot.store.db import create_sync_engine
 from bot.store.models import Base
+from bot.support.config import load_settings
 
 if context.is_offline_mode():
     raise SystemExit("paperbell migrations run against a live database; --sql is not supported")

@@ -22,10 +22,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 import handlers
-from bot.arxiv_source import ArxivError, ArxivSource
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_logging
+from bot.source.arxiv_source import ArxivError, ArxivSource
 from bot.store import Store, migrate
+from bot.support.config import ConfigError, Settings, load_settings
+from bot.support.logs import configure_logging
 
 Status = Literal["ok", "fail", "skip"]
 MARKS: dict[Status, str] = {"ok": "✓", "fail": "✗", "skip": "–"}

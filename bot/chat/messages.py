@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import Language
+from bot.support.config import Language
 
 
 @dataclass(frozen=True, slots=True)
 class Messages:
-    # Command syntax and parse errors (bot/commands.py).
+    # Command syntax and parse errors (bot/chat/commands.py).
     usage: str
     unbalanced_quotes: str
     bad_topic: str
@@ -35,7 +35,7 @@ class Messages:
     summaries: Mapping[str, str]
     category_groups: str
     unknown_group: str
-    # Replies of bot/service.py.
+    # Replies of bot/chat/service.py.
     admins_only: str
     favorites_need_a_person: str
     unknown_command: str

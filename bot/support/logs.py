@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from bot.config import Settings
+from bot.support.config import Settings
 
 _REDACTED = "***"
 

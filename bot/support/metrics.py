@@ -83,7 +83,7 @@ LAST_ANNOUNCEMENT = Gauge(
 
 
 class DeliveryOutcomes(Protocol):
-    """What a dispatch did for one chat (`bot.delivery.DispatchReport` is one)."""
+    """What a dispatch did for one chat (`bot.delivery.delivery.DispatchReport` is one)."""
 
     delivered: int
     failed: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.papers import Paper
+from bot.source.papers import Paper
 
 _SPECIAL = re.compile(r"([&%#_])")
 _WORD = re.compile(r"[A-Za-z]+")

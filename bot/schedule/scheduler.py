@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import metrics
-from bot.arxiv_source import ArxivSource
-from bot.delivery import Dispatcher
-from bot.discovery import Discovery
-from bot.library import Library
-from bot.platforms import Platform
+from bot.cards.library import Library
+from bot.delivery.delivery import Dispatcher
+from bot.delivery.platforms import Platform
+from bot.schedule.discovery import Discovery
+from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
+from bot.support import metrics
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ class Scheduler:
         its chat's lease given back. Whatever is still running after `grace` (a slow
         arXiv request, a send that does not answer) is cancelled: a poll cancelled midway
         recorded nothing, and a cancelled send goes again at the next start (the one
-        duplicate `bot.delivery` allows).
+        duplicate `bot.delivery.delivery` allows).
         """
         if self._scheduler.running:
             # Paused, not shut down yet: shutting down cancels the jobs under way at once.

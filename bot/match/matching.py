@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 
-from bot.papers import Paper
+from bot.source.papers import Paper
 from bot.store.records import Subscription, Topic
 
 _WORD = re.compile(r"\w+")

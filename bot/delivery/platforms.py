@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.cards import Card
-from bot.papers import Paper
+from bot.cards.cards import Card
+from bot.source.papers import Paper
 
 
 @dataclass(frozen=True, slots=True)

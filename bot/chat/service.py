@@ -14,11 +14,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.arxiv_calendar import next_mailing, public_at
-from bot.arxiv_source import ArxivError
-from bot.bibtex import to_bibtex
-from bot.clock import Clock, utcnow, zone
-from bot.commands import (
+from bot.cards.library import Library
+from bot.chat.commands import (
     MAX_PAPERS_PER_COMMAND,
     UsageError,
     categories_text,
@@ -30,13 +27,16 @@ from bot.commands import (
     parse_unsubscribe,
     usage,
 )
-from bot.config import Language
-from bot.ids import InvalidArxivId, parse_arxiv_ids
-from bot.library import Library
-from bot.messages import MESSAGES, moment_text
-from bot.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.messages import MESSAGES, moment_text
+from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.render.bibtex import to_bibtex
+from bot.source.arxiv_calendar import next_mailing, public_at
+from bot.source.arxiv_source import ArxivError
+from bot.source.ids import InvalidArxivId, parse_arxiv_ids
+from bot.source.taxonomy import lookup
 from bot.store import Chat, Store, Subscription
-from bot.taxonomy import lookup
+from bot.support.clock import Clock, utcnow, zone
+from bot.support.config import Language
 
 ChatKind = Literal["private", "group", "channel"]
 FAVORITES_PER_PAGE = 5

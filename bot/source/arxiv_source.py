@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 import arxiv
 import requests
 
-from bot import taxonomy
-from bot.config import Settings
-from bot.ids import ArxivId, InvalidArxivId, parse_arxiv_id
-from bot.papers import Paper
+from bot.source import taxonomy
+from bot.source.ids import ArxivId, InvalidArxivId, parse_arxiv_id
+from bot.source.papers import Paper
+from bot.support.config import Settings
 
 log = logging.getLogger(__name__)
 

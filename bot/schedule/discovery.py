@@ -11,7 +11,7 @@ The feed only shows the current mailing, so two situations need the API's search
 submission date over a look-back window (the catch-up query) as well:
 
 * the bot was not polling during a mailing's whole time in the feed (down, or new), and
-* the feed is empty or stale although a mailing is due (see `bot.arxiv_calendar`). That is
+* the feed is empty or stale although a mailing is due (see `bot.source.arxiv_calendar`). That is
   logged as a warning, and the next poll asks the feed again. On Fridays after the feed
   closed, Saturdays, Sundays and holidays an empty feed is normal and nothing is logged.
 
@@ -28,12 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot import arxiv_calendar
-from bot.arxiv_source import Announcement, ArxivError, ArxivSource
-from bot.clock import Clock, utcnow
-from bot.matching import Announced, Matcher
-from bot.papers import Paper
+from bot.match.matching import Announced, Matcher
+from bot.source import arxiv_calendar
+from bot.source.arxiv_source import Announcement, ArxivError, ArxivSource
+from bot.source.papers import Paper
 from bot.store import Store
+from bot.support.clock import Clock, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import metrics
-from bot.clock import Clock, utcnow
 from bot.store import Store
+from bot.support import metrics
+from bot.support.clock import Clock, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.config import Language
-from bot.i18n import CARD_LABELS, CardLabels
-from bot.links import Link, find_code_links
-from bot.papers import Paper
+from bot.cards.i18n import CARD_LABELS, CardLabels
+from bot.source.links import Link, find_code_links
+from bot.source.papers import Paper
 from bot.summarize import Summary
+from bot.support.config import Language
 
 
 class Kind(Enum):

@@ -11,9 +11,9 @@ import shlex
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import Language
-from bot.messages import MESSAGES
-from bot.taxonomy import groups, suggest, validate
+from bot.chat.messages import MESSAGES
+from bot.source.taxonomy import groups, suggest, validate
+from bot.support.config import Language
 
 
 class UsageError(ValueError):

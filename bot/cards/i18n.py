@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import Language
+from bot.support.config import Language
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,13 +41,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot import metrics
-from bot.clock import Clock, utcnow, zone
-from bot.config import Language
-from bot.library import Library
-from bot.matching import matched_topics
-from bot.papers import Paper
-from bot.platforms import (
+from bot.cards.library import Library
+from bot.delivery.platforms import (
     ChatGone,
     ChatMoved,
     DigestEntry,
@@ -56,9 +51,14 @@ from bot.platforms import (
     Rejected,
     RetryLater,
 )
-from bot.ratelimit import RateLimiter
+from bot.delivery.ratelimit import RateLimiter
+from bot.match.matching import matched_topics
+from bot.source.papers import Paper
 from bot.store import Chat, Store, Topic
 from bot.store.records import OutboxEntry
+from bot.support import metrics
+from bot.support.clock import Clock, utcnow, zone
+from bot.support.config import Language
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bot.platforms import RateLimits
+from bot.delivery.platforms import RateLimits
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cards import Card
+from bot.cards.cards import Card
 from bot.store import FavoritePaper
 
 

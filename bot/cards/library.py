@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from bot.arxiv_source import ArxivSource
-from bot.cards import Card, build_card
-from bot.config import Language
-from bot.ids import ArxivId
-from bot.papers import Paper
+from bot.cards.cards import Card, build_card
+from bot.source.arxiv_source import ArxivSource
+from bot.source.ids import ArxivId
+from bot.source.papers import Paper
 from bot.store import Store
 from bot.summarize import Summarizer
+from bot.support.config import Language
 
 
 class Library:

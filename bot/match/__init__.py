@@ -1,0 +1,1 @@
+"""Which chats want which papers, decided once per mailing for every chat at once."""

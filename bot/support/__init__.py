@@ -1,0 +1,1 @@
+"""What every layer leans on but no paper flows through: settings, time, logs, metrics, checks."""
