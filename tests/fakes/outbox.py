@@ -18,8 +18,8 @@ from bot.cards.library import Library
 from bot.source.arxiv_source import ArxivSource
 from bot.source.papers import Paper
 from bot.store import Chat, Store
+from bot.store.base import SUBSCRIPTIONS
 from bot.store.db import create_engine
-from bot.store.store import SUBSCRIPTIONS
 from bot.summarize import Summary
 from bot.support.config import Language
 from tests.fakes.papers import make_summary
