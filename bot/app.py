@@ -19,13 +19,13 @@ import handlers
 from bot.cards.library import Library
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
+from bot.ops import metrics
+from bot.ops.health import HealthServer
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store, migrate
 from bot.summarize import make_summarizer
-from bot.support import metrics
 from bot.support.config import Settings
-from bot.support.health import HealthServer
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import app
 from bot.cards.cards import build_card
+from bot.ops import backup, doctor
 from bot.render.slack_blocks import render_slack
 from bot.render.telegram_html import render_telegram
 from bot.render.text import render_text
@@ -24,7 +25,6 @@ from bot.source.arxiv_source import ArxivError, ArxivSource
 from bot.source.ids import InvalidArxivId, parse_arxiv_id
 from bot.store import Store, migrate
 from bot.summarize import make_summarizer
-from bot.support import backup, doctor
 from bot.support.config import ConfigError, Settings, load_settings
 from bot.support.logs import configure_logging
 

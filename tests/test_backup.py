@@ -10,8 +10,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.ops.backup import export_favorites
 from bot.store import Store
-from bot.support.backup import export_favorites
 from bot.support.config import Settings
 from tests.conftest import sqlite_url
 from tests.fakes.papers import SEED_PAPER, make_paper

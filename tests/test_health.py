@@ -16,11 +16,11 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.ops import metrics
+from bot.ops.health import HealthServer
 from bot.store import Store
 from bot.summarize.llm import LLMSummarizer
-from bot.support import metrics
 from bot.support.config import load_settings
-from bot.support.health import HealthServer
 from tests.fakes.mailings import DailyArxiv
 from tests.fakes.openai_server import API_KEY, MODEL, FakeOpenAI
 from tests.fakes.outbox import TestClock, queue

@@ -53,10 +53,10 @@ from bot.delivery.platforms import (
 )
 from bot.delivery.ratelimit import RateLimiter
 from bot.match.matching import matched_topics
+from bot.ops import metrics
 from bot.source.papers import Paper
 from bot.store import Chat, Store, Topic
 from bot.store.records import OutboxEntry
-from bot.support import metrics
 from bot.support.clock import Clock, utcnow, zone
 from bot.support.config import Language
 

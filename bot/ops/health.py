@@ -19,8 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.ops import metrics
 from bot.store import Store
-from bot.support import metrics
 from bot.support.clock import Clock, utcnow
 
 log = logging.getLogger(__name__)

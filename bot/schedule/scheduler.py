@@ -22,10 +22,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cards.library import Library
 from bot.delivery.delivery import Dispatcher
 from bot.delivery.platforms import Platform
+from bot.ops import metrics
 from bot.schedule.discovery import Discovery
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
-from bot.support import metrics
 
 log = logging.getLogger(__name__)
 

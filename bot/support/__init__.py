@@ -1,1 +1,1 @@
-"""What every layer leans on but no paper flows through: settings, time, logs, metrics, checks."""
+"""What every layer leans on and no paper flows through: settings, time, log scrubbing."""

@@ -6,8 +6,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.ops.doctor import CheckResult
 from bot.support.config import Settings
-from bot.support.doctor import CheckResult
 
 NAME = "Slack"
 TIMEOUT = 10

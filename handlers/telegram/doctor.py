@@ -6,8 +6,8 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
+from bot.ops.doctor import CheckResult
 from bot.support.config import Settings
-from bot.support.doctor import CheckResult
 
 NAME = "Telegram"
 TIMEOUT = 10.0
