@@ -17,7 +17,7 @@ from tests.fakes.papers import SEED_PAPER
 from tests.fakes.telegram_html import validate_telegram_html
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference" / "seed-card-2508.08189.md"
+REFERENCE = ROOT / "tests" / "fixtures" / "seed-card-2508.08189.md"
 
 
 def paperbell(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
