@@ -51,7 +51,9 @@ def configure_logging(settings: Settings, *, one_shot: bool = False) -> None:
     root.handlers[:] = [handler]
     level = logging.getLevelName(settings.LOG_LEVEL)
     root.setLevel(logging.ERROR if one_shot and level > logging.DEBUG else level)
-    # Request lines are noise at INFO and carry tokens in their URLs; keep them at DEBUG.
+    # Request lines are noise at INFO and carry tokens in their URLs; keep them at DEBUG, with
+    # Alembic's list of the plugins it loads (commands import it after this set-up).
     quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
-    for noisy in ("httpx", "httpcore", "arxiv", "apscheduler.executors.default"):
+    noisy_loggers = ("httpx", "httpcore", "arxiv", "apscheduler.executors.default")
+    for noisy in (*noisy_loggers, "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(quiet)
