@@ -37,6 +37,7 @@ from bot.source import taxonomy
 from bot.source.ids import ArxivId, InvalidArxivId, parse_arxiv_id
 from bot.source.papers import Paper
 from bot.support.config import Settings
+from bot.support.retry_after import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class _XmlSession(requests.Session):
             raise _Transient(f"connection failed ({type(exc).__name__})") from exc
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+            raise _Transient(f"HTTP {status}", retry_after(response.headers))
         if status != 200:
             raise _Refused(status, response.content)
         try:
@@ -392,18 +393,6 @@ def _error_summary(body: bytes) -> str:
     except ET.ParseError:
         summary = None
     return _squash(summary or "") or "HTTP 400"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, given either as seconds or as an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    when = _rfc822(value)
-    return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _rfc822(text: str | None) -> datetime | None:
