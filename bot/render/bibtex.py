@@ -56,13 +56,19 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+def _safe_math(part: str) -> bool:
+    """`$…$` that cannot unbalance the field or swallow what follows: braces balanced, no
+    `%` (a LaTeX comment), and no backslash escaping the closing `$`."""
+    return _balanced(part) and "%" not in part and not part.endswith("\\$")
+
+
 def _escape(text: str) -> str:
     """`text` as BibTeX field content; `$…$` math is kept as written when it is safe to
-    (balanced braces, no `%`), so reference managers can still render it."""
+    (`_safe_math`), so reference managers can still render it."""
     parts = _MATH.split(_clean(text))
     return "".join(
         part
-        if part.startswith("$") and _balanced(part) and "%" not in part
+        if part.startswith("$") and _safe_math(part)
         else _SPECIAL.sub(lambda m: _ESCAPES[m.group()], part)
         for part in parts
     )
