@@ -1,7 +1,8 @@
 """export.arxiv.org and rss.arxiv.org on 127.0.0.1, speaking their wire formats.
 
-The real `arxiv` library (through `bot.source.arxiv_source`) is pointed at `api_url` and `rss_url`,
-so tests exercise the same HTTP, Atom, paging and error handling that production meets.
+`bot.source.arxiv_source` (real `requests`, the `arxiv` library's query and result types) is
+pointed at `api_url` and `rss_url`, so tests exercise the same HTTP, Atom, paging and error
+handling that production meets.
 Feeds are rendered from `bot.source.papers.Paper`s in the layout export.arxiv.org answers with
 today (element order, namespaces, `https://arxiv.org/api/errors#…` error entries).
 
