@@ -96,6 +96,8 @@ class FakeArxiv:
         self._papers: dict[str, tuple[Paper, AnnounceType]] = {}
         self._faults: deque[_Fault] = deque()
         self._delay = 0.0
+        self._released = threading.Event()
+        self._released.set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -194,6 +196,12 @@ class FakeArxiv:
         """Hold every following answer this long (0 to stop), to trip client timeouts."""
         self._delay = seconds
 
+    def hold(self) -> threading.Event:
+        """Keep every answer back until the returned event is set: a test can check what
+        happens meanwhile without guessing how long "meanwhile" lasts."""
+        self._released.clear()
+        return self._released
+
     def api_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/api/query"]
 
@@ -274,6 +282,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, body = self._answer(split.path, record.query)
             if self.fake._delay and self.fake._stopping.wait(self.fake._delay):
                 return
+            while not self.fake._released.wait(0.02):
+                if self.fake._stopping.is_set():
+                    return
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
