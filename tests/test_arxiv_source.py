@@ -28,6 +28,7 @@ from bot.source.papers import Paper
 from bot.support.config import load_settings
 from tests.fakes.arxiv_server import FakeArxiv, RecordedRequest, error_feed
 from tests.fakes.papers import SEED_PAPER, make_paper
+from tests.fakes.telegram_harness import eventually
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DAY = datetime(2025, 8, 11, tzinfo=UTC)
@@ -497,9 +498,11 @@ async def test_the_event_loop_keeps_running_during_a_slow_fetch(arxiv: FakeArxiv
     arxiv.add(SEED_PAPER)
     answer = arxiv.hold()
 
+    async def asked() -> bool:
+        return bool(arxiv.requests)
+
     async def answer_once_arxiv_is_asked() -> None:
-        while not arxiv.requests:
-            await asyncio.sleep(0.01)
+        await eventually(asked, timeout=HANG_GUARD)
         answer.set()
 
     # The answer is let out by another task on this loop: a fetch that blocked the loop
