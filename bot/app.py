@@ -19,6 +19,7 @@ import handlers
 from bot.cards.library import Library
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
+from bot.match.rankers import Ranker
 from bot.ops import metrics
 from bot.ops.health import HealthServer
 from bot.schedule.scheduler import Poller
@@ -39,6 +40,7 @@ class Core:
     source: ArxivSource
     library: Library
     service: Service
+    ranker: Ranker
     stop: asyncio.Event
     """Set to end `run`: by SIGTERM/SIGINT, or by an adapter that cannot go on."""
 
@@ -53,13 +55,18 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
     try:
         source = ArxivSource.from_settings(settings)
         library = Library(store, source, summarizer)
+        ranker = Ranker(store)
         service = Service(
             store,
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            ranker=ranker,
         )
-        yield Core(settings, store, source, library, service, stop or asyncio.Event())
+        try:
+            yield Core(settings, store, source, library, service, ranker, stop or asyncio.Event())
+        finally:
+            await ranker.close()
     finally:
         await summarizer.aclose()
         await store.close()
@@ -90,7 +97,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
-            poller = Poller.build(core.store, core.source, core.library, started)
+            poller = Poller.build(
+                core.store, core.source, core.library, started, ranker=core.ranker
+            )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
             scheduler.start()
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))

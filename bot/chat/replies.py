@@ -37,4 +37,15 @@ class Document:
     caption: str
 
 
-Reply = Notice | CardReply | FavoritesPage | Document
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A question with a confirm and a cancel button, answered only by `owner` (`/forget`)."""
+
+    text: str
+    action: str
+    owner: str
+    confirm: str
+    cancel: str
+
+
+Reply = Notice | CardReply | FavoritesPage | Document | Confirm

@@ -94,7 +94,10 @@ def _section(section: Section, card: Card) -> str:
         case Kind.LINKS:
             return f"{label}: " + " · ".join(_link(link.url, link.label) for link in section.links)
         case Kind.TOPICS:
-            return f"{label}: " + " ".join(f"<b>{_esc(one_line(t))}</b>" for t in section.items)
+            names = " ".join(f"<b>{_esc(one_line(t))}</b>" for t in section.items)
+            lines = [names] if names else []
+            lines += [_esc(one_line(section.text))] if section.text else []
+            return f"{label}: " + "\n".join(lines)
         case Kind.KEYWORDS:
             codes = (f"<code>{_esc(one_line(k))}</code>" for k in section.items)
             return f"{label}: " + " ".join(codes)

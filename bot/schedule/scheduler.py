@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cards.library import Library
 from bot.delivery.delivery import Dispatcher
 from bot.delivery.platforms import Platform
+from bot.match.rankers import Ranker
 from bot.ops import metrics
 from bot.schedule.discovery import Discovery
 from bot.source.arxiv_source import ArxivSource
@@ -116,9 +117,16 @@ class Poller:
 
     @classmethod
     def build(
-        cls, store: Store, source: ArxivSource, library: Library, platforms: Iterable[Platform]
+        cls,
+        store: Store,
+        source: ArxivSource,
+        library: Library,
+        platforms: Iterable[Platform],
+        *,
+        ranker: Ranker | None = None,
     ) -> Poller:
-        return cls(store, Discovery(store, source), library, Dispatcher(store, library, platforms))
+        dispatcher = Dispatcher(store, library, platforms, ranker=ranker)
+        return cls(store, Discovery(store, source), library, dispatcher)
 
     async def cycle(self, wait: timedelta = timedelta(minutes=5)) -> CycleReport:
         return await run_cycle(self.store, self.discovery, self.library, self.dispatcher, wait=wait)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards.i18n import CARD_LABELS
+from bot.chat.messages import RANKING_MESSAGES
 from bot.chat.replies import FavoritesPage
 from bot.delivery.platforms import DigestEntry
 from bot.render.layout import one_line, truncate, truncate_to, utf16_len
@@ -21,6 +22,7 @@ from bot.render.slack_blocks import FAVORITE_ACTION
 from bot.source.papers import Paper
 from bot.source.taxonomy import lookup
 from bot.store import Subscription
+from bot.support.config import Language
 
 Block = dict[str, Any]
 
@@ -92,11 +94,13 @@ def home_view(page: FavoritesPage, feeds: Sequence[ChannelFeed], note: str | Non
 
 
 def digest(title: str, entries: Sequence[DigestEntry], language: str) -> Message:
-    labels = CARD_LABELS["zh" if language == "zh" else "en"]
+    labels_language: Language = "zh" if language == "zh" else "en"
+    labels = CARD_LABELS[labels_language]
     blocks: list[Block] = [_header(title)]
     shown = entries if len(entries) * 2 + 1 <= MESSAGE_BLOCKS else entries[:MAX_DIGEST_ENTRIES]
     for number, entry in enumerate(shown, 1):
-        text = f"{number}. {_fit(one_line(entry.paper.title), _TITLE)}"
+        mark = f"{RANKING_MESSAGES[labels_language].top_mark} " if entry.top else ""
+        text = f"{number}. {mark}{_fit(one_line(entry.paper.title), _TITLE)}"
         if entry.takeaway.strip():
             text += "\n" + _fit(one_line(entry.takeaway), _TAKEAWAY)
         section = _plain_section(text)

@@ -23,6 +23,7 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.cards.cards import Card
+from bot.chat.messages import RANKING_MESSAGES
 from bot.chat.replies import FavoritesPage
 from bot.chat.service import FAVORITES_PER_PAGE
 from bot.delivery.platforms import DigestEntry
@@ -220,8 +221,9 @@ def _digest_html(
     for number, entry in enumerate(entries, 1):
         paper = entry.paper
         paper_title = _cut(one_line(paper.title), title_limit)
+        mark = f"{RANKING_MESSAGES[language].top_mark} " if entry.top else ""
         item = (
-            f'{number}. <b><a href="{html.escape(paper.abs_url)}">{_esc(paper_title)}</a></b>'
+            f'{number}. {mark}<b><a href="{html.escape(paper.abs_url)}">{_esc(paper_title)}</a></b>'
             f" · <code>{_esc(paper.arxiv_id)}</code>"
         )
         takeaway = _cut(one_line(entry.takeaway), takeaway_limit)
