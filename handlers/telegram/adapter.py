@@ -37,13 +37,14 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    MessageReactionHandler,
     filters,
 )
 
 from bot.cards.cards import Card
 from bot.chat.commands import COMMANDS
 from bot.chat.messages import MESSAGES
-from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.replies import CardReply, Confirm, Document, FavoritesPage, Notice, Reply
 from bot.chat.service import Caller, ChatKind, Service, UnknownPaper
 from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.render.buttons import parse_favorite_callback
@@ -61,6 +62,7 @@ from handlers.telegram.markup import (
     share_result,
     text_parts,
 )
+from handlers.telegram.ranking import confirm_markup, is_confirm, on_confirm, reaction_callback
 from handlers.telegram.texts import TEXTS, Texts
 from handlers.telegram.webhook import WebhookServer
 
@@ -73,6 +75,7 @@ ALLOWED_UPDATES = (
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
     Update.MY_CHAT_MEMBER,
+    Update.MESSAGE_REACTION,
 )
 # A reply to a command waits out a 429 this often and this long at most, then gives up.
 REPLY_ATTEMPTS = 3
@@ -154,6 +157,7 @@ class TelegramAdapter:
                 CallbackQueryHandler(self._tracked(self._on_tap)),
                 InlineQueryHandler(self._tracked(self._on_inline_query)),
                 ChatMemberHandler(self._tracked(self._on_membership)),
+                MessageReactionHandler(self._tracked(reaction_callback(service.ranking))),
             ]
         )
         self._app.add_error_handler(self._on_error)
@@ -363,6 +367,10 @@ class TelegramAdapter:
                 link_preview_options=NO_PREVIEW,
                 allow_sending_without_reply=True,
             )
+        elif isinstance(reply, Confirm):
+            await message.reply_text(
+                reply.text, reply_markup=confirm_markup(reply), allow_sending_without_reply=True
+            )
         elif isinstance(reply, Document):
             await message.reply_document(
                 InputFile(reply.content, filename=reply.filename),
@@ -395,6 +403,9 @@ class TelegramAdapter:
                 await self._toggle(query, data, paper_id, texts)
             elif (action := parse_favorites_action(data)) is not None:
                 await self._browse(query, action, texts)
+            elif is_confirm(data):
+                language = self._language_of(query.from_user)
+                await on_confirm(query, self._service.ranking, language, texts.not_your_list)
             else:
                 await query.answer(texts.stale_button)
 
@@ -409,8 +420,12 @@ class TelegramAdapter:
 
     async def _toggle(self, query: CallbackQuery, data: str, paper_id: str, texts: Texts) -> None:
         try:
+            chat = query.message.chat.id if query.message else None
             toggle = await self._service.toggle_favorite(
-                PLATFORM, str(query.from_user.id), paper_id
+                PLATFORM,
+                str(query.from_user.id),
+                paper_id,
+                chat_id=None if chat is None else str(chat),
             )
         except UnknownPaper:
             await query.answer(texts.unknown_paper, show_alert=True)
@@ -539,7 +554,12 @@ def _caller(message: Message) -> Caller:
     # Posts made as a chat (channel posts, anonymous admins) belong to no one person.
     person = message.from_user if message.sender_chat is None else None
     return Caller(
-        PLATFORM, str(chat.id), kind, str(person.id) if person else None, chat.effective_name
+        PLATFORM,
+        str(chat.id),
+        kind,
+        str(person.id) if person else None,
+        chat.effective_name,
+        person.full_name if person else None,
     )
 
 
