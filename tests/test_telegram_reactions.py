@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ class Running:
 @pytest.fixture
 async def bot(tmp_path: Path, migrated_sqlite_template: Path) -> AsyncIterator[Running]:
     database = tmp_path / "paperbell.db"
-    database.write_bytes(migrated_sqlite_template.read_bytes())
+    shutil.copyfile(migrated_sqlite_template, database)
     with FakeArxiv() as arxiv:
         async with FakeTelegram(limits=None) as tg:
             settings = settings_for(tg, arxiv, database)
