@@ -90,6 +90,11 @@ class RankingCommands:
             favorites=forgotten.favorites, signals=forgotten.signals
         )
 
+    async def language(self, platform: str, chat_external_id: str) -> Language:
+        """The chat's language for answers given outside a command (a button's)."""
+        chat = await self._store.get_chat(platform, chat_external_id)
+        return chat.language if chat else "en"
+
     def cancelled(self, language: Language) -> str:
         return RANKING_MESSAGES[language].forget_cancelled
 

@@ -36,7 +36,7 @@ from bot.cards.cards import Card
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.support.config import ConfigError, Settings
-from handlers.slack import blocks
+from handlers.slack import blocks, reactions
 from handlers.slack.interactions import Interactions, SubscribePolicy
 from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
 from handlers.slack.security import ReplayGuard, SignatureCheck
@@ -125,6 +125,7 @@ class SlackAdapter:
             service, self.client, SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY), self._spawn
         )
         self._interactions.register(self.app)
+        reactions.register(self.app, service.ranking)
         self._host = settings.SLACK_HTTP_HOST
         self._port = settings.SLACK_HTTP_PORT
         self._runner: web.AppRunner | None = None

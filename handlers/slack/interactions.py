@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
-from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.replies import CardReply, Confirm, Document, FavoritesPage, Notice, Reply
 from bot.chat.service import Caller, ChatKind, Service, UnknownPaper
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
@@ -40,6 +40,7 @@ from bot.source.ids import InvalidArxivId, parse_arxiv_id
 from handlers.slack import blocks
 from handlers.slack.blocks import Message
 from handlers.slack.posting import CALL_FAILURES, post_card
+from handlers.slack.reactions import confirm_message
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,8 @@ class Interactions:
                 await _reply(respond, blocks.favorites_message(reply))
             elif isinstance(reply, Document):
                 await self._send_document(caller.chat_id, user, reply, respond)
+            elif isinstance(reply, Confirm):
+                await _reply(respond, confirm_message(reply))
         if notices:
             await _reply(respond, blocks.notice("\n\n".join(notices)))
 
@@ -231,11 +234,17 @@ class Interactions:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        self._spawn(self._toggle(_team(body), _clicker(body), str(action.get("value")), respond))
+        channel = (body.get("channel") or {}).get("id")
+        paper_id = str(action.get("value"))
+        self._spawn(self._toggle(_team(body), _clicker(body), paper_id, channel, respond))
 
-    async def _toggle(self, team: str, user: str, paper_id: str, respond: AsyncRespond) -> None:
+    async def _toggle(
+        self, team: str, user: str, paper_id: str, channel: str | None, respond: AsyncRespond
+    ) -> None:
         try:
-            toggle = await self._service.toggle_favorite(PLATFORM, _user_key(team, user), paper_id)
+            toggle = await self._service.toggle_favorite(
+                PLATFORM, _user_key(team, user), paper_id, chat_id=channel
+            )
         except UnknownPaper:
             stale = f"paperbell does not know this paper any more; try {COMMAND} paper {paper_id}."
             await _reply(respond, blocks.notice(stale), replace_original=False)
