@@ -322,9 +322,9 @@ class Dispatcher:
         if self._ranker is None or not entries:
             return None
         try:
-            papers = await self._store.get_papers(entry.paper_id for entry in entries)
             private = not self._platforms[chat.platform].is_group(chat.external_id)
-            return await self._ranker.rank_chat(chat, list(papers.values()), private=private)
+            paper_ids = [entry.paper_id for entry in entries]
+            return await self._ranker.rank_chat(chat, paper_ids, private=private)
         except Exception:
             log.exception("Ranking chat %d failed; sending in announcement order", chat.id)
             return None

@@ -37,19 +37,16 @@ MAX_CACHED_PAPERS = 50_000
 
 @dataclass(frozen=True, slots=True)
 class ChatRanking:
-    """A chat's papers best first; `top` are marked in digests, `resembles` (private chats
-    only) names the favorite each top paper is closest to."""
+    """Where each of a chat's papers ranks; `top` are marked in digests, `resembles`
+    (private chats only) names the favorite each top paper is closest to."""
 
-    order: tuple[str, ...]
+    ranks: dict[str, int]
     top: frozenset[str]
     resembles: dict[str, str]
 
     def position(self, paper_id: str) -> int:
-        """Rank of a paper; papers it never saw come after all it did, in queue order."""
-        try:
-            return self.order.index(paper_id)
-        except ValueError:
-            return len(self.order)
+        """Rank of a paper (0 is best); papers it never saw come after all it did."""
+        return self.ranks.get(paper_id, len(self.ranks))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,16 +173,22 @@ class Ranker:
         return forgotten
 
     async def rank_chat(
-        self, chat: Chat, papers: Sequence[Paper], *, private: bool
+        self, chat: Chat, paper_ids: Sequence[str], *, private: bool
     ) -> ChatRanking | None:
-        """The chat's ranking of `papers`, or None: ranking is off, or no one has enough ☆."""
+        """The chat's ranking of its papers, or None: ranking is off, or no one has enough ☆.
+
+        Cheap for the many chats nobody ranks: two small queries, no paper loaded."""
         import numpy as np
 
-        if not papers or not await self._store.ranking_on(chat.id):
+        if not paper_ids or not await self._store.ranking_on(chat.id):
             return None
         members = await self._store.ranking_members(chat.id)
         models = [m for m in [await self.model(chat.platform, u) for u in members] if m]
         if not models:
+            return None
+        stored = await self._store.get_papers(paper_ids)
+        papers = [stored[i] for i in paper_ids if i in stored]
+        if not papers:
             return None
         vectors = await self.vectors(papers)
         found = scores(await self.features(), models, vectors)
@@ -199,7 +202,7 @@ class Ranker:
                 if title is not None:
                     why[papers[int(index)].arxiv_id] = title
         return ChatRanking(
-            tuple(papers[int(i)].arxiv_id for i in order),
+            {papers[int(i)].arxiv_id: rank for rank, i in enumerate(order)},
             frozenset(papers[int(i)].arxiv_id for i in top),
             why,
         )
