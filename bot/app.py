@@ -40,7 +40,6 @@ class Core:
     source: ArxivSource
     library: Library
     service: Service
-    ranker: Ranker
     stop: asyncio.Event
     """Set to end `run`: by SIGTERM/SIGINT, or by an adapter that cannot go on."""
 
@@ -64,7 +63,7 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
             ranker=ranker,
         )
         try:
-            yield Core(settings, store, source, library, service, ranker, stop or asyncio.Event())
+            yield Core(settings, store, source, library, service, stop or asyncio.Event())
         finally:
             await ranker.close()
     finally:
@@ -98,7 +97,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 await adapter.start()
                 started.append(adapter)
             poller = Poller.build(
-                core.store, core.source, core.library, started, ranker=core.ranker
+                core.store, core.source, core.library, started, ranker=core.service.ranker
             )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
             scheduler.start()

@@ -104,7 +104,8 @@ class Service:
         self._default_language = default_language
         self._poll_interval = poll_interval
         self._now = now
-        self.ranking = RankingCommands(store, ranker or Ranker(store, now=now))
+        self.ranker = ranker or Ranker(store, now=now)
+        self.ranking = RankingCommands(store, self.ranker)
 
     async def language_of(self, platform: str, chat_id: str) -> Language:
         chat = await self._store.get_chat(platform, chat_id)
