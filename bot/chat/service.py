@@ -27,6 +27,7 @@ from bot.chat.commands import (
     parse_unsubscribe,
     usage,
 )
+from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
 from bot.render.bibtex import to_bibtex
@@ -83,7 +84,7 @@ def _category_line(code: str) -> str:
     return f"{code} ({category.name})" if category else code
 
 
-class Service:
+class Service(Membership):
     def __init__(
         self,
         store: Store,
@@ -372,6 +373,9 @@ class Service:
         saved = await self._store.toggle_favorite(platform, user_id, paper_id)
         count = await self._store.favorite_count(paper_id, platform)
         return FavoriteToggle(saved, paper.title, count)
+
+    async def is_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
+        return await self._store.is_favorite(platform, user_id, paper_id)
 
     async def remove_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
         return await self._store.remove_favorite(platform, user_id, paper_id)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards.i18n import CARD_LABELS
-from bot.chat.replies import FavoritesPage
+from bot.chat.replies import FavoritesPage, Subscription
 from bot.delivery.platforms import DigestEntry
+from bot.render.escape import mrkdwn_text, mrkdwn_url
 from bot.render.layout import one_line, truncate, truncate_to, utf16_len
 from bot.render.slack_blocks import FAVORITE_ACTION
 from bot.source.papers import Paper
 from bot.source.taxonomy import lookup
-from bot.store import Subscription
 
 Block = dict[str, Any]
 
@@ -117,7 +117,7 @@ def share(permalink: str | None, arxiv_id: str, prefix: str) -> Message:
     if permalink:
         lines.insert(
             0,
-            f"🔗 <{_url(permalink)}|Link to this card>: paste it into any conversation and "
+            f"🔗 <{mrkdwn_url(permalink)}|Link to this card>: paste it into any conversation and "
             "Slack shows a preview of it there.",
         )
     text = "\n".join(lines)
@@ -129,7 +129,7 @@ def share_modal(arxiv_id: str, origin: str, permalink: str | None) -> Block:
     Share button was clicked in, where the outcome is told."""
     about = f"The full card of arXiv:{arxiv_id}, in the conversation's language."
     if permalink:
-        about += f"\n🔗 <{_url(permalink)}|Link to this card>"
+        about += f"\n🔗 <{mrkdwn_url(permalink)}|Link to this card>"
     return {
         "type": "modal",
         "callback_id": SHARE_MODAL,
@@ -241,8 +241,8 @@ def _subscription_line(subscription: Subscription) -> str:
 def _links(paper: Paper, *extra: str) -> Block:
     """arXiv and PDF links, built only from the paper's ID, which needs no escaping."""
     parts = [
-        f"<{_url(paper.abs_url)}|arXiv:{paper.versioned_id}>",
-        f"<{_url(paper.pdf_url)}|PDF>",
+        f"<{mrkdwn_url(paper.abs_url)}|arXiv:{paper.versioned_id}>",
+        f"<{mrkdwn_url(paper.pdf_url)}|PDF>",
         paper.primary_category,
         *extra,
     ]
@@ -258,7 +258,7 @@ def _code_section(entries: list[str]) -> Block:
 
 
 def _code_text(entries: list[str]) -> str:
-    return _CODE_FENCE + _escape("\n\n".join(entries)) + _CODE_FENCE
+    return _CODE_FENCE + mrkdwn_text("\n\n".join(entries)) + _CODE_FENCE
 
 
 def _header(text: str) -> Block:
@@ -314,12 +314,4 @@ def _fit(text: str, limit: int) -> str:
 
 def _fallback(text: str) -> str:
     """Slack reads a message's `text` as mrkdwn, so it is escaped and kept short."""
-    return _escape(truncate(one_line(text), FALLBACK_TEXT))
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _url(url: str) -> str:
-    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return mrkdwn_text(truncate(one_line(text), FALLBACK_TEXT))
