@@ -114,6 +114,7 @@ class Messages:
     snippet_intro: str
     snippet_more: str
     share_link: str
+    link_to_card: str
     share_by_command: str
     share_about: str
     share_title: str
@@ -241,6 +242,7 @@ MESSAGES: dict[Language, Messages] = {
         snippet_more="{count} more entries did not fit.",
         share_link="🔗 {link}: paste it into any conversation and Slack shows a preview of it "
         "there.",
+        link_to_card="Link to this card",
         share_by_command="To post the full card in another conversation, send {command} there.",
         share_about="The full card of arXiv:{arxiv_id}, in the conversation's language.",
         share_title="Share a paper",
@@ -375,6 +377,7 @@ MESSAGES: dict[Language, Messages] = {
         snippet_intro="{caption} — {filename}（这里不允许上传文件，所以直接显示）：",
         snippet_more="另有 {count} 条没有放下。",
         share_link="🔗 {link}：粘贴到任何对话中，Slack 会在那里显示预览。",
+        link_to_card="这张卡片的链接",
         share_by_command="要在其他对话中发布完整卡片，请在那里发送 {command}。",
         share_about="arXiv:{arxiv_id} 的完整卡片，使用该对话的语言。",
         share_title="分享论文",

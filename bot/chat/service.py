@@ -97,13 +97,13 @@ class Service(Membership):
         """`poll_interval` lets `/status` say when the next poll comes; `now` is the clock."""
         self._store = store
         self._library = library
-        self._default_language = default_language
+        self.default_language = default_language
         self._poll_interval = poll_interval
         self._now = now
 
     async def language_of(self, platform: str, chat_id: str) -> Language:
         chat = await self._store.get_chat(platform, chat_id)
-        return chat.language if chat else self._default_language
+        return chat.language if chat else self.default_language
 
     async def handle(
         self,
@@ -157,7 +157,7 @@ class Service(Membership):
             caller.platform,
             caller.chat_id,
             title=caller.chat_title,
-            language=self._default_language,
+            language=self.default_language,
         )
 
     async def _subscribe(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards.cards import Card, Kind, Section
+from bot.render.buttons import Share, ToggleFavorite, encode
 from bot.render.escape import mrkdwn_text, mrkdwn_url
 from bot.render.layout import (
     ARXIV_LABEL,
@@ -152,8 +153,8 @@ def _actions(card: Card) -> Block:
     return {
         "type": "actions",
         "elements": [
-            _button(labels.favorite, FAVORITE_ACTION, value=card.arxiv_id),
-            _button(labels.share, SHARE_ACTION, value=card.arxiv_id),
+            _button(labels.favorite, FAVORITE_ACTION, value=encode(ToggleFavorite(card.arxiv_id))),
+            _button(labels.share, SHARE_ACTION, value=encode(Share(card.arxiv_id))),
             _button(ARXIV_LABEL, OPEN_ARXIV_ACTION, url=card.abs_url),
             _button(PDF_LABEL, OPEN_PDF_ACTION, url=card.pdf_url),
         ],
