@@ -83,6 +83,8 @@ class Messages:
     no_favorites: str
     export_caption: str
     # What the platform adapters draw around the core's replies (handlers/).
+    digest_title: str
+    over_cap_title: str
     tap_saved: str
     tap_removed: str
     tap_already_removed: str
@@ -203,6 +205,8 @@ MESSAGES: dict[Language, Messages] = {
         "Try 2508.08189, arXiv:2508.08189v3 or https://arxiv.org/abs/2508.08189.",
         no_favorites="You have no favorites yet. Tap ☆ under a card to add one.",
         export_caption="{total} favorite papers (BibTeX)",
+        digest_title="arXiv digest, {date}: {count} new papers",
+        over_cap_title="{count} more new papers today, over this chat's daily limit of {cap} cards",
         tap_saved="★ Saved to your favorites",
         tap_removed="Removed from your favorites",
         tap_already_removed="Already removed",
@@ -344,6 +348,8 @@ MESSAGES: dict[Language, Messages] = {
         "可以试试 2508.08189、arXiv:2508.08189v3 或 https://arxiv.org/abs/2508.08189。",
         no_favorites="你还没有收藏。点卡片下方的 ☆ 即可收藏。",
         export_caption="{total} 篇收藏论文（BibTeX）",
+        digest_title="arXiv 每日摘要 {date}：{count} 篇新论文",
+        over_cap_title="今日另有 {count} 篇新论文（超出本聊天每日 {cap} 张卡片的上限）",
         tap_saved="★ 已加入你的收藏",
         tap_removed="已从你的收藏中移除",
         tap_already_removed="已经移除了",
