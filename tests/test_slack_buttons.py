@@ -89,6 +89,17 @@ async def test_star_updates_the_clickers_app_home(app: SlackHarness) -> None:
     assert SEED_PAPER.title in home_text(app, USER_ID)
 
 
+async def test_star_on_a_card_posted_before_the_button_codec_still_saves_it(
+    app: SlackHarness,
+) -> None:
+    card = await post_card(app)
+
+    await app.click(card, FAVORITE_ACTION, value=SEED_PAPER.arxiv_id)
+
+    await nth_response(app, 0)
+    assert await favorite_ids(app, USER_ID) == [SEED_PAPER.arxiv_id]
+
+
 async def test_a_forged_star_for_an_unknown_paper_saves_nothing(app: SlackHarness) -> None:
     card = await post_card(app)
 

@@ -14,6 +14,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.chat.messages import MESSAGES, Messages
 from bot.chat.service import ChatKind, Service
+from bot.render.buttons import Action, decode
 from handlers.slack.blocks import Message
 
 log = logging.getLogger(__name__)
@@ -62,3 +63,10 @@ def channel_of(body: dict[str, Any]) -> str | None:
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 """Runs what follows an acknowledgement as a task the adapter keeps until it is done."""
+
+
+def tapped(action: dict[str, Any], legacy_prefix: str) -> Action | None:
+    """The action a card button asks for. Cards posted before the shared button codec carried
+    the bare arXiv ID; read under `legacy_prefix` ("fav:", "sh:"), they stay tappable."""
+    value = str(action.get("value"))
+    return decode(value) or decode(legacy_prefix + value)

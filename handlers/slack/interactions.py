@@ -28,7 +28,7 @@ from bot.chat.messages import MESSAGES, Messages
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
 from bot.chat.service import Caller, Service, UnknownPaper
 from bot.delivery.ratelimit import RateLimiter
-from bot.render.buttons import ToggleFavorite, decode
+from bot.render.buttons import ToggleFavorite
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
     OPEN_ARXIV_ACTION,
@@ -47,6 +47,7 @@ from handlers.slack.context import (
     chat_kind,
     clicker,
     reply,
+    tapped,
     team_of,
     user_key,
     words_for,
@@ -273,7 +274,7 @@ class Interactions:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        match decode(str(action.get("value"))):
+        match tapped(action, "fav:"):
             case ToggleFavorite(paper):
                 self._spawn(self._toggle(body, paper, respond))
             case _:

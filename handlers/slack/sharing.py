@@ -19,10 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.cards import Card
 from bot.chat.messages import Messages
 from bot.chat.service import Service
-from bot.render.buttons import Share, decode
+from bot.render.buttons import Share
 from handlers.slack import blocks
 from handlers.slack.blocks import Message
-from handlers.slack.context import PLATFORM, PREFIX, Spawn, clicker, reply, words_for
+from handlers.slack.context import PLATFORM, PREFIX, Spawn, clicker, reply, tapped, words_for
 from handlers.slack.posting import CALL_FAILURES, post_card
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Sharing:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        match decode(str(action.get("value"))):
+        match tapped(action, "sh:"):
             case Share(paper):
                 self._spawn(self._share(body, paper, respond))
             case _:
