@@ -51,7 +51,7 @@ async def bot(tmp_path: Path, migrated_sqlite_template: Path) -> AsyncIterator[R
             store = Store.connect(settings.DATABASE_URL)
             library = Library(store, ArxivSource.from_settings(settings), OfflineSummarizer())
             service = Service(store, library, "en")
-            adapter = TelegramAdapter(settings, service, store, asyncio.Event())
+            adapter = TelegramAdapter(settings, service, asyncio.Event())
             await adapter.start()
             try:
                 yield Running(tg, store, Dispatcher(store, library, [adapter]))

@@ -27,6 +27,7 @@ from bot.chat.commands import (
     parse_unsubscribe,
     usage,
 )
+from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
 from bot.chat.ranking import RankingCommands
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
@@ -86,7 +87,7 @@ def _category_line(code: str) -> str:
     return f"{code} ({category.name})" if category else code
 
 
-class Service:
+class Service(Membership):
     def __init__(
         self,
         store: Store,
@@ -101,7 +102,7 @@ class Service:
         the `ranker` is shared with delivery (a service of its own has one of its own)."""
         self._store = store
         self._library = library
-        self._default_language = default_language
+        self.default_language = default_language
         self._poll_interval = poll_interval
         self._now = now
         self.ranker = ranker or Ranker(store, now=now)
@@ -109,7 +110,7 @@ class Service:
 
     async def language_of(self, platform: str, chat_id: str) -> Language:
         chat = await self._store.get_chat(platform, chat_id)
-        return chat.language if chat else self._default_language
+        return chat.language if chat else self.default_language
 
     async def handle(
         self,
@@ -182,7 +183,7 @@ class Service:
             caller.platform,
             caller.chat_id,
             title=caller.chat_title,
-            language=self._default_language,
+            language=self.default_language,
         )
 
     async def _subscribe(
@@ -403,6 +404,9 @@ class Service:
         if chat_id is not None:
             await self.ranking.note(platform, chat_id, user_id)
         return FavoriteToggle(saved, paper.title, count)
+
+    async def is_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
+        return await self._store.is_favorite(platform, user_id, paper_id)
 
     async def remove_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
         removed = await self._store.remove_favorite(platform, user_id, paper_id)

@@ -19,8 +19,8 @@ from telegram import (
     ReactionTypeEmoji,
     Update,
 )
-from telegram.ext import ContextTypes
 
+from bot.chat.messages import RANKING_MESSAGES
 from bot.chat.ranking import RankingCommands, Reaction
 from bot.chat.replies import Confirm
 from bot.support.config import Language
@@ -55,13 +55,11 @@ def is_confirm(data: str) -> bool:
     return data.startswith(_CONFIRM_PREFIX)
 
 
-async def on_confirm(
-    query: CallbackQuery, ranking: RankingCommands, language: Language, not_yours: str
-) -> None:
+async def on_confirm(query: CallbackQuery, ranking: RankingCommands, language: Language) -> None:
     """Only the person who sent `/forget` can answer its question."""
     answer, _, owner = (query.data or "").removeprefix(_CONFIRM_PREFIX).partition(":")
     if owner != str(query.from_user.id):
-        await query.answer(not_yours, show_alert=True)
+        await query.answer(RANKING_MESSAGES[language].forget_not_yours, show_alert=True)
         return
     if answer == "yes":
         text = await ranking.forget(PLATFORM, owner, language)
@@ -72,12 +70,10 @@ async def on_confirm(
         await query.message.edit_text(text)
 
 
-def reaction_callback(
-    ranking: RankingCommands,
-) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+def reaction_callback(ranking: RankingCommands) -> Callable[[Update], Coroutine[Any, Any, None]]:
     """The `MessageReactionHandler` callback: each emoji put on or taken off, in turn."""
 
-    async def on_reaction(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_reaction(update: Update) -> None:
         change = update.message_reaction
         # Anonymous reactions (by a chat, not a person) teach no one's model.
         if change is None or change.user is None:
