@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.chat.replies import Confirm, Notice
+from bot.chat.replies import Confirm, Notice, Reply
 from bot.chat.service import Caller, Service
 from bot.delivery.delivery import Dispatcher
 from bot.match.rankers import Ranker
@@ -77,7 +77,9 @@ async def star(
     return chosen
 
 
-async def ask(service: Service, command: str, args: str = "", user: str = "7", chat: str = "7"):  # type: ignore[no-untyped-def]
+async def ask(
+    service: Service, command: str, args: str = "", user: str = "7", chat: str = "7"
+) -> list[Reply]:
     kind = "group" if chat.startswith("-") else "private"
     caller = Caller("memory", chat, kind, user, user_name="Ada")
 

@@ -12,6 +12,7 @@ from bot.chat.commands import parse_days, parse_switch
 from bot.chat.messages import RANKING_MESSAGES
 from bot.chat.replies import Confirm, Notice, Reply
 from bot.match.rankers import Ranker
+from bot.match.ranking import MIN_POSITIVES
 from bot.store import Chat, Store
 from bot.support.config import Language
 
@@ -40,7 +41,7 @@ class RankingCommands:
         days = parse_days(args, prefix, language)
         found = await self._ranker.for_you(platform, user_id, days)
         if found.needed > 0:
-            have = 3 - found.needed
+            have = MIN_POSITIVES - found.needed
             return [Notice(messages.for_you_needs.format(have=have, need=found.needed))]
         if not found.suggestions:
             return [Notice(messages.for_you_empty.format(days=days))]
