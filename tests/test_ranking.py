@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.chat.replies import Confirm, Notice, Reply
+from bot.chat.replies import Confirm, ForYouList, Notice, Reply
 from bot.chat.service import Caller, Service
 from bot.delivery.delivery import Dispatcher
 from bot.match.rankers import Ranker
@@ -235,13 +235,13 @@ async def test_foryou_lists_the_callers_ten_best_with_the_favorite_each_resemble
 
     replies = await ask(service, "foryou", "3", chat="-100")
 
-    assert isinstance(replies[0], Notice)
-    text = replies[0].text
-    assert text.startswith("For Ada: your best-ranked papers of the last 3 days")
-    assert text.count("resembles your ☆: ") == 10
-    assert all(f"/paper {p.arxiv_id}" not in text for p in starred)
-    found = [p for p in mailing if f"/paper {p.arxiv_id}" in text]
-    assert len(found) == 10 and sum(map(robotics, found)) >= 6
+    listing = replies[0]
+    assert isinstance(listing, ForYouList)
+    assert listing.text.startswith("For Ada: your best-ranked papers of the last 3 days")
+    assert listing.text.count("resembles your ☆: ") == 10
+    assert not {p.arxiv_id for p in starred} & set(listing.papers)
+    by_id = {p.arxiv_id: p for p in mailing}
+    assert len(listing.papers) == 10 and sum(robotics(by_id[i]) for i in listing.papers) >= 6
 
 
 async def test_foryou_refuses_a_number_of_days_out_of_range(service: Service) -> None:

@@ -3,6 +3,8 @@ the fake Web API and signed Events API callbacks."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.delivery.delivery import Dispatcher
@@ -96,3 +98,32 @@ async def _nonempty(found: object) -> list[str] | None:
 
 async def _empty(found: object) -> bool:
     return not await found  # type: ignore[misc]
+
+
+async def test_foryou_lists_privately_and_its_buttons_open_each_card_privately(
+    tmp_path: Path,
+) -> None:
+    papers = [
+        replace(
+            SEED_PAPER,
+            arxiv_id=f"2508.0818{n}",
+            title=f"Visual reinforcement learning {n}",
+            published=datetime.now(UTC),
+        )
+        for n in range(5)
+    ]
+    async with running_slack(tmp_path) as app:
+        await app.core.store.save_papers(papers)
+        for paper in papers[:3]:
+            await app.core.store.toggle_favorite("slack", user_key(), paper.arxiv_id)
+
+        await app.command("foryou")
+        listing = await nth_response(app)
+        post = Post(CHANNEL_ID, listing.text, listing.blocks, thread_ts=None, ts="1.000002")
+        await app.click(post, "paperbell_open_card_1")
+        card = await nth_response(app, 1)
+
+    assert listing.response_type == "ephemeral"
+    assert "resembles your ☆" in texts(listing)
+    assert card.response_type == "ephemeral"
+    assert "Visual reinforcement learning" in texts(card)

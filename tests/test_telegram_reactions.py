@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,31 @@ async def _when(found: object) -> list[str] | None:
 
 async def _when_empty(found: object) -> bool:
     return not await found  # type: ignore[misc]
+
+
+async def test_foryou_in_a_group_names_the_caller_and_its_buttons_open_the_cards(
+    bot: Running,
+) -> None:
+    alice = bot.tg.user(ALICE, first_name="Alice")
+    group = bot.tg.group(-100777)
+    papers = [
+        replace(
+            SEED_PAPER,
+            arxiv_id=f"2508.0818{n}",
+            title=f"Visual reinforcement learning {n}",
+            published=datetime.now(UTC),
+        )
+        for n in range(5)
+    ]
+    await bot.store.save_papers(papers)
+    for paper in papers[:3]:
+        await bot.store.toggle_favorite("telegram", str(ALICE), paper.arxiv_id)
+
+    bot.tg.send_text(group, alice, "/foryou 30")
+    listing = await bot.tg.wait_for(lambda: next(iter(bot.tg.messages_in(group["id"])), None))
+    assert (listing.text or "").startswith("For Alice: your best-ranked papers")
+    bot.tg.tap(listing, alice, listing.buttons[0]["callback_data"])
+    card = await bot.tg.wait_for(lambda: next(iter(bot.tg.messages_in(group["id"])[1:]), None))
+
+    assert [b["text"] for b in listing.buttons] == ["📄 1", "📄 2"]
+    assert "Visual reinforcement learning" in (card.text or "")

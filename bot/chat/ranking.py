@@ -10,7 +10,7 @@ from typing import Literal
 
 from bot.chat.commands import parse_days, parse_switch
 from bot.chat.messages import RANKING_MESSAGES
-from bot.chat.replies import Confirm, Notice, Reply
+from bot.chat.replies import Confirm, ForYouList, Notice, Reply
 from bot.match.rankers import Ranker
 from bot.match.ranking import MIN_POSITIVES
 from bot.store import Chat, Store
@@ -58,8 +58,9 @@ class RankingCommands:
                     rank=rank, title=paper.title, score=suggestion.score, why=suggestion.resembles
                 )
             )
-            lines.append(f"   {prefix}paper {paper.arxiv_id} · {paper.abs_url}")
-        return [Notice("\n".join(lines))]
+            lines.append(f"   {paper.abs_url}")
+        papers = tuple(s.paper.arxiv_id for s in found.suggestions)
+        return [ForYouList("\n".join(lines), papers)]
 
     async def set_ranking(
         self, chat: Chat, args: str, *, prefix: str, language: Language

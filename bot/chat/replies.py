@@ -53,4 +53,13 @@ class Confirm:
     cancel: str
 
 
-Reply = Notice | CardReply | FavoritesPage | Document | Confirm
+@dataclass(frozen=True, slots=True)
+class ForYouList:
+    """`/foryou`: the ranked list as text, and the papers in its order, each of which
+    adapters offer as a numbered button that opens its card."""
+
+    text: str
+    papers: tuple[str, ...]
+
+
+Reply = Notice | CardReply | FavoritesPage | Document | Confirm | ForYouList

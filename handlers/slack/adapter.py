@@ -130,7 +130,7 @@ class SlackAdapter:
             limiter_for(self),
         )
         self._interactions.register(self.app)
-        reactions.register(self.app, service.ranking)
+        reactions.register(self.app, service)
         self._host = settings.SLACK_HTTP_HOST
         self._port = settings.SLACK_HTTP_PORT
         self._runner: web.AppRunner | None = None

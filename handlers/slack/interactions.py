@@ -25,7 +25,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
 from bot.chat.messages import MESSAGES, Messages
-from bot.chat.replies import CardReply, Confirm, Document, FavoritesPage, Notice, Reply
+from bot.chat.replies import (
+    CardReply,
+    Confirm,
+    Document,
+    FavoritesPage,
+    ForYouList,
+    Notice,
+    Reply,
+)
 from bot.chat.service import Caller, Service, UnknownPaper
 from bot.delivery.ratelimit import RateLimiter
 from bot.render.buttons import ToggleFavorite
@@ -54,7 +62,7 @@ from handlers.slack.context import (
 )
 from handlers.slack.home import Home
 from handlers.slack.posting import CALL_FAILURES, post_card
-from handlers.slack.reactions import confirm_message
+from handlers.slack.reactions import confirm_message, for_you_message
 from handlers.slack.sharing import NOT_MEMBER, Sharing
 
 log = logging.getLogger(__name__)
@@ -228,6 +236,8 @@ class Interactions:
                 await self._send_document(caller.chat_id, user, answer, respond, words)
             elif isinstance(answer, Confirm):
                 await reply(respond, confirm_message(answer))
+            elif isinstance(answer, ForYouList):
+                await reply(respond, for_you_message(answer))
         if notices:
             await reply(respond, blocks.notice("\n\n".join(notices)))
 

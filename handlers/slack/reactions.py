@@ -9,13 +9,17 @@ reaction names a message: only cards the bot delivered (one paper each) can be r
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.chat.ranking import RankingCommands, Reaction
-from bot.chat.replies import Confirm
+from bot.chat.ranking import Reaction
+from bot.chat.replies import Confirm, ForYouList
+from bot.chat.service import Service
+from bot.render.buttons import OpenCard, decode, encode
+from bot.render.slack_blocks import render_slack
 from handlers.slack.blocks import Message, notice
 
 PLATFORM = "slack"
@@ -29,6 +33,7 @@ REACTIONS: dict[str, Reaction] = {
     "thumbsdown": "less",
 }
 FORGET_CONFIRM = "forget_confirm"
+OPEN_CARD = "paperbell_open_card"
 FORGET_CANCEL = "forget_cancel"
 
 
@@ -57,7 +62,24 @@ def confirm_message(confirm: Confirm) -> Message:
     )
 
 
-def register(app: AsyncApp, ranking: RankingCommands) -> None:
+def for_you_message(listing: ForYouList) -> Message:
+    """The ranked list, then one numbered button per paper that opens its card."""
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{OPEN_CARD}_{number}",
+            "text": {"type": "plain_text", "text": f"📄 {number}"},
+            "value": encode(OpenCard(paper)),
+        }
+        for number, paper in enumerate(listing.papers, 1)
+    ]
+    text = notice(listing.text)
+    return Message(text.text, [*text.blocks, {"type": "actions", "elements": buttons}])
+
+
+def register(app: AsyncApp, service: Service) -> None:
+    ranking = service.ranking
+
     async def on_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
         item = event.get("item") or {}
         reaction = REACTIONS.get(str(event.get("reaction", "")).split("::")[0])
@@ -90,7 +112,27 @@ def register(app: AsyncApp, ranking: RankingCommands) -> None:
         answer = notice(text)
         await respond(text=answer.text, blocks=answer.blocks, replace_original=True)
 
+    async def on_open(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """Show the card to whoever clicked, privately: the list was theirs alone."""
+        await ack()
+        match decode(str(action.get("value", ""))):
+            case OpenCard(paper):
+                channel = str((body.get("channel") or {}).get("id", ""))
+                language = await ranking.language(PLATFORM, channel)
+                cards = await service.share_cards(paper, language)
+                if cards:
+                    card = render_slack(cards[0].card)
+                    await respond(
+                        text=card.text,
+                        blocks=card.blocks,
+                        response_type="ephemeral",
+                        replace_original=False,
+                    )
+
     app.event("reaction_added")(on_reaction)
+    app.action(re.compile(f"^{OPEN_CARD}_[0-9]+$"))(on_open)
     app.event("reaction_removed")(on_reaction)
     app.action(FORGET_CONFIRM)(on_answer)
     app.action(FORGET_CANCEL)(on_answer)

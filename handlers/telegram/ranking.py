@@ -22,7 +22,8 @@ from telegram import (
 
 from bot.chat.messages import RANKING_MESSAGES
 from bot.chat.ranking import RankingCommands, Reaction
-from bot.chat.replies import Confirm
+from bot.chat.replies import Confirm, ForYouList
+from bot.render.buttons import OpenCard, encode
 from bot.support.config import Language
 
 PLATFORM = "telegram"
@@ -49,6 +50,15 @@ def confirm_markup(confirm: Confirm) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def for_you_markup(listing: ForYouList) -> InlineKeyboardMarkup:
+    """One numbered 📄 button per paper, five a row; a tap opens that paper's card."""
+    buttons = [
+        InlineKeyboardButton(f"📄 {number}", callback_data=encode(OpenCard(paper)))
+        for number, paper in enumerate(listing.papers, 1)
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
 
 
 def is_confirm(data: str) -> bool:
