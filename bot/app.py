@@ -12,11 +12,11 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 import handlers
 from bot.cards.library import Library
+from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
 from bot.ops import metrics
@@ -28,19 +28,6 @@ from bot.summarize import make_summarizer
 from bot.support.config import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Core:
-    """The platform-neutral parts every adapter and job shares."""
-
-    settings: Settings
-    store: Store
-    source: ArxivSource
-    library: Library
-    service: Service
-    stop: asyncio.Event
-    """Set to end `run`: by SIGTERM/SIGINT, or by an adapter that cannot go on."""
 
 
 @asynccontextmanager

@@ -43,7 +43,7 @@ from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
 from handlers.slack.security import ReplayGuard, SignatureCheck
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.chat.core import Core
 
 log = logging.getLogger(__name__)
 
