@@ -90,7 +90,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
-            poller = Poller.build(core.store, core.source, core.library, started)
+            poller = Poller.build(core.store, core.source, core.library, started, settings)
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
             scheduler.start()
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))

@@ -126,7 +126,7 @@ async def _poll(settings: Settings) -> int:
         adapters = app.load_adapters(core)
         if not adapters:
             print("paperbell: no chat platform is configured; papers are queued, not sent.")
-        poller = Poller.build(core.store, core.source, core.library, adapters)
+        poller = Poller.build(core.store, core.source, core.library, adapters, settings)
         try:
             report = await poller.cycle()
         finally:

@@ -245,7 +245,7 @@ def help_text(prefix: str = "/", language: Language = "en") -> str:
         f"{prefix}{c.name} {c.args}".rstrip() + f" — {messages.summaries.get(c.name, c.summary)}"
         for c in COMMANDS
     ]
-    lines += ["", messages.help_example.format(prefix=prefix)]
+    lines += ["", messages.help_example.format(prefix=prefix), "", messages.acknowledgement]
     return "\n".join(lines)
 
 

@@ -316,6 +316,8 @@ class Dispatcher:
             paper = await self._paper(entry.paper_id)
             card = await self._library.card(paper, chat.language)
             card = card.for_topics(matched_topics(paper, topics))
+            if entry.late:
+                card = card.as_late()
             platform = self._platforms[chat.platform]
             return lambda: platform.send_card(chat.external_id, card)
 

@@ -75,6 +75,7 @@ class Announcement:
     version: int
     announce_type: str  # new, cross, replace or replace-cross
     categories: tuple[str, ...]
+    announced: datetime | None = None  # the item's own date: a stale category shows an older one
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +206,8 @@ class ArxivSource:
         self._client.query_url_format = api_url + "?{}"
         self._client._session = _XmlSession(timeout)
         self._rss_session = _XmlSession(timeout)
+        # Per feed URL: the validators of the last answer and what it said, for 304s.
+        self._rss_cache: dict[str, tuple[dict[str, str], RssListing]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ArxivSource:
@@ -265,8 +268,22 @@ class ArxivSource:
                 break
         return list(found.values())
 
+    async def count_submitted(
+        self, categories: Sequence[str], submitted_from: datetime, submitted_to: datetime
+    ) -> int:
+        """How many papers the API lists as first submitted between the two moments: its
+        `totalResults`, from one single-result page."""
+        cats = " OR ".join(f"cat:{c}" for c in categories)
+        dates = f"submittedDate:[{_minute(submitted_from)} TO {_minute(submitted_to)}]"
+        search = arxiv.Search(query=f"({cats}) AND {dates}", max_results=1)
+        _, _, total = await self._page(search, 0, 1)
+        return total
+
     async def fetch_rss(self, categories: Sequence[str]) -> RssListing:
-        """Today's announcements in the categories, from one request for all of them."""
+        """Today's announcements in the categories, from one request for all of them.
+
+        Conditional (`If-None-Match` / `If-Modified-Since` from the last answer), so
+        checking an unchanged feed every minute costs arXiv a 304 and no body."""
         if not categories:
             return RssListing(None, ())
         url = self._rss_url + "+".join(categories)
@@ -304,11 +321,20 @@ class ArxivSource:
         return papers, len(feed.results), total
 
     def _read_rss(self, url: str) -> RssListing:
+        validators, cached = self._rss_cache.get(url, ({}, None))
         try:
-            response = self._rss_session.get(url)
+            response = self._rss_session.get(url, headers=validators)
         except _Refused as refused:
+            if refused.status == 304 and cached is not None:
+                return cached
             raise _refusal(url, refused) from None
-        return _listing(ET.fromstring(response.content))
+        listing = _listing(ET.fromstring(response.content))
+        sent = {
+            "If-None-Match": response.headers.get("ETag"),
+            "If-Modified-Since": response.headers.get("Last-Modified"),
+        }
+        self._rss_cache[url] = ({k: v for k, v in sent.items() if v}, listing)
+        return listing
 
 
 def _base(arxiv_id: ArxivId | str) -> str:
@@ -376,7 +402,8 @@ def _announcement(item: ET.Element) -> Announcement | None:
         return None
     announce_type = (item.findtext(f"{_ARXIV}announce_type") or "").strip().lower()
     categories = _categories([c.text or "" for c in item.iterfind("category")])
-    return Announcement(ident.base, ident.version, announce_type, categories)
+    announced = _rfc822(item.findtext("pubDate"))
+    return Announcement(ident.base, ident.version, announce_type, categories, announced)
 
 
 def _refusal(url: str, refused: _Refused) -> ArxivError:
