@@ -58,6 +58,7 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
         )
         yield Core(settings, store, source, library, service, stop or asyncio.Event())
     finally:
@@ -119,4 +120,5 @@ def _health_server(core: Core, adapters: list[ChatAdapter]) -> HealthServer | No
         port=settings.HEALTH_PORT,
         poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
         platforms=[adapter.name for adapter in adapters],
+        overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
     )

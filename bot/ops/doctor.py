@@ -14,6 +14,7 @@ import importlib
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -22,13 +23,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 import handlers
+from bot.schedule.freshness import overdue_mailing
+from bot.source.arxiv_calendar import public_at
 from bot.source.arxiv_source import ArxivError, ArxivSource
 from bot.store import Store, migrate
+from bot.support.clock import utcnow
 from bot.support.config import ConfigError, Settings, load_settings
 from bot.support.logs import configure_logging
 
-Status = Literal["ok", "fail", "skip"]
-MARKS: dict[Status, str] = {"ok": "✓", "fail": "✗", "skip": "–"}
+Status = Literal["ok", "warn", "fail", "skip"]
+MARKS: dict[Status, str] = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "–"}
 
 PROBE_PAPER = "2508.08189"
 PROBE_CATEGORY = "cs.AI"
@@ -49,6 +53,11 @@ class CheckResult:
     @classmethod
     def failed(cls, name: str, detail: str, fix: str) -> CheckResult:
         return cls(name, "fail", detail, fix)
+
+    @classmethod
+    def degraded(cls, name: str, detail: str, fix: str) -> CheckResult:
+        """Works, but late or partial: reported, without failing the exit code."""
+        return cls(name, "warn", detail, fix)
 
     @classmethod
     def skipped(cls, name: str, detail: str) -> CheckResult:
@@ -86,6 +95,7 @@ async def diagnose(settings: Settings, echo: Callable[[str], None]) -> list[Chec
         echo(result.line())
 
     report(await check_database(settings))
+    report(await check_mailings(settings))
     for result in await check_arxiv(settings):
         report(result)
     platforms = []
@@ -102,6 +112,37 @@ async def diagnose(settings: Settings, echo: Callable[[str], None]) -> list[Chec
         )
     report(await check_llm(settings))
     return results
+
+
+async def check_mailings(settings: Settings, now: datetime | None = None) -> CheckResult:
+    """Whether the newest arXiv mailing arrived: overdue is degraded, not a failure."""
+    name = "arXiv mailings"
+    now = now or utcnow()
+    after = timedelta(minutes=settings.MAILING_OVERDUE_MINUTES)
+    path = settings.sqlite_path()
+    if path is not None and not path.exists():
+        return CheckResult.skipped(name, "no database yet")
+    store = Store.connect(settings.DATABASE_URL)
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT):
+            overdue = await overdue_mailing(store, now, after)
+            newest = await store.newest_settled_mailing()
+    except Exception as exc:
+        return CheckResult.skipped(name, f"the database cannot tell ({_first_line(exc)})")
+    finally:
+        await store.close()
+    if overdue is not None:
+        late = int((now - public_at(overdue)).total_seconds() // 60)
+        return CheckResult.degraded(
+            name,
+            f"the mailing of {overdue} is overdue: not seen {late} min after its announcement "
+            f"(limit MAILING_OVERDUE_MINUTES={settings.MAILING_OVERDUE_MINUTES})",
+            "check https://status.arxiv.org and the log; the catch-up query fetches it "
+            "once arXiv's API lists it",
+        )
+    if newest is None:
+        return CheckResult.ok(name, "none seen yet (nothing followed, or not polled yet)")
+    return CheckResult.ok(name, f"the newest, of {newest}, is in")
 
 
 def platform_checks() -> list[PlatformCheck]:
