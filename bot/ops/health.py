@@ -1,12 +1,12 @@
 """The health and metrics endpoint, for Docker's HEALTHCHECK, Kubernetes probes and Prometheus.
 
 `/healthz` says whether the bot is doing its job: the database answers and arXiv was
-polled successfully recently. A mailing overdue by more than MAILING_OVERDUE_MINUTES
-makes it `degraded` (still HTTP 200): the bot works, but arXiv or its feed is late.
-Polls are what the bot is for, so a bot whose polls keep
-failing is unhealthy even though its process runs. That is the wrong signal for a
-liveness probe, though: restarting does not bring arXiv back, so `/livez` answers as long
-as the event loop does, and Kubernetes restarts only on that. `/metrics` is Prometheus.
+polled successfully recently. Polls are what the bot is for, so a bot whose polls keep
+failing is unhealthy even though its process runs. A mailing overdue by more than
+MAILING_OVERDUE_MINUTES only makes it `degraded` (still HTTP 200): the bot works, but
+arXiv or its feed is late. Neither is the right signal for a liveness probe, though:
+restarting does not bring arXiv back, so `/livez` answers as long as the event loop
+does, and Kubernetes restarts only on that. `/metrics` is Prometheus.
 """
 
 from __future__ import annotations
