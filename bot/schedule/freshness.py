@@ -195,6 +195,7 @@ async def deliver(
         deliveries,
         mailing=mailing,
         category=category,
+        followed={s.category for s in subscriptions},
         via=via,
         now=now,
         expected=expected,

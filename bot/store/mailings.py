@@ -109,25 +109,29 @@ class MailingsRepository(PapersRepository):
         *,
         mailing: date,
         category: str,
+        followed: Iterable[str],
         via: str,
         now: datetime,
         expected: int | None = None,
     ) -> int:
-        """Papers the API supplied for a stale feed (`fallback`) or the audit (`audit`),
-        their deliveries and the coverage row's note, in one transaction; audit deliveries
-        are marked late. Returns how many deliveries were newly queued."""
+        """Papers the API supplied for a stale feed (`fallback`) or the audit (`audit`) of
+        `category`, their deliveries, and the note on the category's coverage, in one
+        transaction. Each paper is recorded in every `followed` category it lists, as the
+        feed would have shown it there; audit deliveries are marked late. Returns how many
+        deliveries were newly queued."""
         found = list(papers)
+        wanted = set(followed) | {category}
+        pairs = [(c, p.arxiv_id) for p in found for c in p.all_categories if c in wanted]
+        done = {"audited_at": now, "expected": expected} if via == "audit" else {}
         async with self._write() as conn:
             await self._save_papers(conn, found, now)
             queued = await self._enqueue(conn, deliveries, now, late=via == "audit")
-            await self._record_papers(conn, mailing, [(category, p.arxiv_id) for p in found], via)
+            await self._record_papers(conn, mailing, pairs, via)
             await self._note_categories(conn, mailing, {category: False}, now)
-            done = {"audited_at": now, "expected": expected} if via == "audit" else {}
-            done = done or {"fallback_at": now}
             await conn.execute(
                 update(COVERAGE)
                 .where(COVERAGE.c.mailing == mailing, COVERAGE.c.category == category)
-                .values(**done)
+                .values(**(done or {"fallback_at": now}))
             )
         return queued
 
