@@ -20,6 +20,7 @@ from bot.cards.library import Library
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
 from bot.ops import metrics
+from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource
@@ -75,8 +76,12 @@ def load_adapters(core: Core) -> list[ChatAdapter]:
     return adapters
 
 
-async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests)."""
+async def run(
+    settings: Settings, stop: asyncio.Event | None = None, database_trouble: str | None = None
+) -> None:
+    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests).
+    `database_trouble`: how the database failed before it answered at start, for the
+    operators (ADMIN_CHATS)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -91,7 +96,11 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
-            poller = Poller.build(core.store, core.source, core.library, started, settings)
+            alerts = Alerts.from_settings(settings, started)
+            await alerts.database_at_start(database_trouble)
+            poller = Poller.build(
+                core.store, core.source, core.library, started, settings, alerts=alerts
+            )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
             scheduler.start()
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))

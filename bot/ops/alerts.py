@@ -17,12 +17,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 from bot.chat.messages import ALERTS, AlertTexts
 from bot.delivery.platforms import DeliveryError, Platform
 from bot.support.config import Language, Settings
 
 log = logging.getLogger(__name__)
+
+
+class FailureStreak(Protocol):
+    """The LLM summarizer's counters (`bot.summarize.llm.LLMStats`) alerts read."""
+
+    failing_in_a_row: int
+    last_failure: str
 
 
 class Alerts:
@@ -68,6 +76,23 @@ class Alerts:
         log.info("resolved: %s", message, extra={"incident": key})
         await self._send(message)
         return True
+
+    async def llm_streak(self, stats: FailureStreak, threshold: int) -> None:
+        """An incident from `threshold` papers in a row the LLM failed for, until it
+        summarizes one again."""
+        if stats.failing_in_a_row >= threshold:
+            text = self.texts.llm.format(count=stats.failing_in_a_row, reason=stats.last_failure)
+            await self.start("llm", text)
+        elif stats.failing_in_a_row == 0:
+            await self.end("llm", self.texts.llm_end)
+
+    async def database_at_start(self, trouble: str | None) -> None:
+        """The database did not answer at start (`trouble`: how), but does now."""
+        if trouble is not None:
+            await self.start(
+                "database", self.texts.database.format(error=trouble), level=logging.ERROR
+            )
+            await self.end("database", self.texts.database_end)
 
     async def _send(self, message: str) -> None:
         for platform_name, chat_id in self._targets:

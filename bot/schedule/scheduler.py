@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -124,6 +125,7 @@ class Poller:
     library: Library
     dispatcher: Dispatcher
     cadence: Cadence = field(default_factory=Cadence)
+    watchers: tuple[Callable[[], Awaitable[None]], ...] = ()
 
     @classmethod
     def build(
@@ -133,14 +135,16 @@ class Poller:
         library: Library,
         platforms: Iterable[Platform],
         settings: Settings | None = None,
+        alerts: Alerts | None = None,
     ) -> Poller:
         """With `settings`, stale categories are fetched from the API, mailings audited,
-        operators alerted through `platforms`, and the cadence follows the settings."""
+        operators alerted (through `alerts`, else ADMIN_CHATS on `platforms`), and the
+        cadence follows the settings."""
         platforms = list(platforms)
         dispatcher = Dispatcher(store, library, platforms)
         if settings is None:
             return cls(store, Discovery(store, source), library, dispatcher)
-        alerts = Alerts.from_settings(settings, platforms)
+        alerts = alerts or Alerts.from_settings(settings, platforms)
         freshness = Freshness(
             store,
             source,
@@ -155,13 +159,20 @@ class Poller:
             alerts=alerts,
         )
         discovery = Discovery(store, source, freshness=freshness, audit=audit)
-        return cls(store, discovery, library, dispatcher, Cadence.from_settings(settings))
+        stats = getattr(library.summarizer, "stats", None)
+        watchers = (
+            (partial(alerts.llm_streak, stats, settings.LLM_FAILURE_ALERT_COUNT),) if stats else ()
+        )
+        cadence = Cadence.from_settings(settings)
+        return cls(store, discovery, library, dispatcher, cadence, watchers)
 
     async def cycle(self, wait: timedelta = timedelta(minutes=5)) -> CycleReport:
         report = await run_cycle(
             self.store, self.discovery, self.library, self.dispatcher, wait=wait
         )
         self.cadence.observe(report.settled)
+        for watch in self.watchers:
+            await watch()
         return report
 
     def scheduler(self, poll_minutes: int) -> Scheduler:
