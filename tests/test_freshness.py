@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.chat.replies import Notice, Reply
 from bot.chat.service import Caller, Service
+from bot.ops import metrics
 from bot.ops.doctor import check_mailings
 from bot.ops.health import HealthServer
 from bot.schedule.cadence import Cadence
@@ -23,10 +26,12 @@ from bot.source.arxiv_calendar import public_at
 from bot.source.arxiv_source import ArxivSource
 from bot.source.papers import Paper
 from bot.store import Chat, Store
+from bot.store.records import FeedCoverage
 from bot.support.config import load_settings
 from tests.fakes.mailings import DailyArxiv
 from tests.fakes.outbox import TestClock, subscribe
 from tests.fakes.papers import make_paper
+from tests.fakes.telegram_harness import running_bot
 from tests.fakes.timeline import SimulatedBot
 
 LONG_AGO = datetime(2025, 11, 1, tzinfo=UTC)
@@ -215,6 +220,30 @@ async def test_the_audit_finds_a_paper_the_feed_left_out_and_delivers_it_marked_
     assert "found 1 papers the feed left out" in bot.admin_messages()[0]
 
 
+async def test_metrics_show_each_categorys_newest_mailing_its_papers_and_the_shortfall(
+    bot: SimulatedBot, arxiv: DailyArxiv, clock: TestClock, store: Store, database_url: str
+) -> None:
+    await follower(store, database_url, "1", "cs.CV")
+    arxiv.mailing(MONDAY, paper(1, submitted=IN_MONDAY))
+    arxiv.at(TUESDAY_PUBLIC, lambda: arxiv.mailing(TUESDAY, paper(2), paper(3)))
+    arxiv.omit("2511.00003")
+    await bot.run_until(TUESDAY_PUBLIC + bot.audit_after + timedelta(minutes=45))
+
+    await metrics.refresh_coverage(store, TUESDAY_PUBLIC + timedelta(hours=5))
+    figures = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics.render()[0].decode())
+        for sample in family.samples
+    }
+
+    def papers(kind: str) -> float:
+        return figures[("paperbell_mailing_papers", (("category", "cs.CV"), ("kind", kind)))]
+
+    assert (papers("announced"), papers("delivered"), papers("late")) == (2, 2, 1)
+    assert figures[("paperbell_mailing_age_seconds", (("category", "cs.CV"),))] == 5 * 3600
+    assert figures[("paperbell_audit_shortfall_total", (("category", "cs.CV"),))] >= 1
+
+
 async def test_nothing_is_delivered_twice_across_feed_fallback_and_audit(
     bot: SimulatedBot, arxiv: DailyArxiv, store: Store, database_url: str
 ) -> None:
@@ -340,3 +369,41 @@ async def test_an_unchanged_feed_answers_304_and_the_source_keeps_the_last_listi
     assert [r.status for r in arxiv.feed_requests()] == [200, 304, 200]
     assert again == first
     assert [a.arxiv_id for a in changed.announcements] == ["2511.00003"]
+
+
+# Through Telegram, as people ask
+
+
+async def test_telegram_status_shows_each_followed_categorys_last_mailing_and_help_thanks_arxiv(
+    tmp_path: Path, migrated_sqlite_template: Path
+) -> None:
+    async with running_bot(tmp_path, migrated_sqlite_template) as bot:
+        alice = bot.tg.user(1001)
+        chat = bot.tg.private_chat(alice)
+        await bot.say_one(chat, alice, "/subscribe cs.CV cs.LG")
+        announced = paper(1, "cs.CV", "cs.LG")
+        now = datetime.now(UTC)
+        await bot.store.record_announcement(
+            [announced, paper(2, "cs.CV")],
+            [],
+            polled_at=now,
+            mailing=TUESDAY,
+            coverage=FeedCoverage(
+                TUESDAY,
+                {"cs.CV": True, "cs.LG": False},
+                (("cs.CV", "2511.00001"), ("cs.LG", "2511.00001"), ("cs.CV", "2511.00002")),
+            ),
+        )
+
+        status = await bot.say_one(chat, alice, "/status")
+        help_text = await bot.say_one(chat, alice, "/help")
+        await bot.say_one(chat, alice, "/lang zh")
+        status_zh = await bot.say_one(chat, alice, "/status")
+
+    assert "• cs.CV: mailing of 2025-11-25, 2 papers, 0 reached this chat." in status.plain_text
+    assert (
+        "• cs.LG: mailing of 2025-11-25, 1 papers, 0 reached this chat; the feed still shows "
+        "an older mailing, so arXiv's API is being asked." in status.plain_text
+    )
+    assert "Thank you to arXiv for use of its open access interoperability." in help_text.plain_text
+    assert "• cs.CV：2025-11-25 的公告，共 2 篇，0 篇已送达这个聊天。" in status_zh.plain_text
