@@ -15,6 +15,11 @@ submission date over a look-back window (the catch-up query) as well:
   logged as a warning, and the next poll asks the feed again. On Fridays after the feed
   closed, Saturdays, Sundays and holidays an empty feed is normal and nothing is logged.
 
+Each poll also records, per followed category, whether the feed shows the newest mailing
+and which papers it announced there (`bot.schedule.freshness`): the history from which a
+category stale for too long is fetched through the API, and each mailing is later
+audited against arXiv's own count (`bot.schedule.audit`).
+
 Papers, their deliveries and the poll's bookkeeping are written in one transaction.
 A subscription only receives papers announced after it was created (for catch-up
 papers, the announcement is estimated from the submission time), so subscribing never
