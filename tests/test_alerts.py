@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
+from bot.delivery.delivery import Dispatcher
+from bot.delivery.platforms import TokenRefused
 from bot.ops.alerts import Alerts
+from bot.store import Store
 from bot.summarize.llm import LLMSummarizer
 from bot.support.config import ConfigError, load_settings
 from tests.fakes.openai_server import API_KEY, MODEL, FakeOpenAI
-from tests.fakes.papers import SEED_PAPER
+from tests.fakes.outbox import StaticSummarizer, library, queue
+from tests.fakes.papers import SEED_PAPER, make_paper
 from tests.fakes.platform import InMemoryPlatform
 
 
@@ -60,6 +65,29 @@ async def test_the_llm_failing_for_n_papers_in_a_row_alerts_once_and_once_when_i
     [failing, recovered] = titles(platform)
     assert failing.startswith("⚠ paperbell: the LLM failed for 3 papers in a row (http_error")
     assert recovered == "✓ paperbell: the LLM summarizes again."
+
+
+async def test_a_refused_token_alerts_once_keeps_the_papers_and_resolves_when_sends_work(
+    store: Store, database_url: str, alerts: Alerts, platform: InMemoryPlatform
+) -> None:
+    chat = await store.ensure_chat("memory", "1", language="en")
+    await queue(store, chat, [make_paper(arxiv_id="2511.00001"), make_paper(arxiv_id="2511.00002")])
+    refused = TokenRefused("Telegram refused TELEGRAM_BOT_TOKEN (Unauthorized)")
+    platform.fail("1", refused, refused)
+    summarizer = StaticSummarizer()
+    dispatcher = Dispatcher(
+        store, library(store, summarizer), [platform], token_pause=timedelta(0), watch=alerts
+    )
+
+    for _ in range(3):
+        await dispatcher.drain(wait=timedelta(seconds=1))
+
+    assert platform.papers_to("1") == ["2511.00001", "2511.00002"]
+    assert titles(platform) == [
+        "⚠ paperbell: memory refuses the bot token: Telegram refused TELEGRAM_BOT_TOKEN "
+        "(Unauthorized)",
+        "✓ paperbell: memory accepts the bot token again.",
+    ]
 
 
 async def test_a_database_that_answered_only_after_waiting_is_reported_then_resolved(

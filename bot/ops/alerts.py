@@ -86,6 +86,14 @@ class Alerts:
         elif stats.failing_in_a_row == 0:
             await self.end("llm", self.texts.llm_end)
 
+    async def token_refused(self, platform: str, reason: str) -> None:
+        await self.start(
+            f"token:{platform}", self.texts.token.format(platform=platform, error=reason)
+        )
+
+    async def token_accepted(self, platform: str) -> None:
+        await self.end(f"token:{platform}", self.texts.token_end.format(platform=platform))
+
     async def database_at_start(self, trouble: str | None) -> None:
         """The database did not answer at start (`trouble`: how), but does now."""
         if trouble is not None:

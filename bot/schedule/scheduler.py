@@ -141,10 +141,12 @@ class Poller:
         operators alerted (through `alerts`, else ADMIN_CHATS on `platforms`), and the
         cadence follows the settings."""
         platforms = list(platforms)
-        dispatcher = Dispatcher(store, library, platforms)
         if settings is None:
-            return cls(store, Discovery(store, source), library, dispatcher)
+            return cls(
+                store, Discovery(store, source), library, Dispatcher(store, library, platforms)
+            )
         alerts = alerts or Alerts.from_settings(settings, platforms)
+        dispatcher = Dispatcher(store, library, platforms, watch=alerts)
         freshness = Freshness(
             store,
             source,
