@@ -70,7 +70,8 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp(
         "status",
         "",
-        "what this chat follows, its last delivery, and arXiv's next announcement",
+        "what this chat follows, its last delivery, whether arXiv's last mailing reached it "
+        "in full, and arXiv's next announcement",
         "status",
     ),
 )
