@@ -407,3 +407,21 @@ async def test_telegram_status_shows_each_followed_categorys_last_mailing_and_he
     )
     assert "Thank you to arXiv for use of its open access interoperability." in help_text.plain_text
     assert "• cs.CV：2025-11-25 的公告，共 2 篇，0 篇已送达这个聊天。" in status_zh.plain_text
+
+
+async def test_a_mailing_becomes_overdue_while_arxiv_does_not_answer_and_is_alerted(
+    bot: SimulatedBot, arxiv: DailyArxiv, clock: TestClock, store: Store, database_url: str
+) -> None:
+    await follower(store, database_url, "1", "cs.CV")
+    arxiv.mailing(MONDAY, paper(1, submitted=IN_MONDAY))
+    await bot.cycle()
+    clock.jump(TUESDAY_PUBLIC + bot.overdue_after + timedelta(minutes=5))
+    arxiv.fail_next(10, status=503)
+
+    report = (await bot.cycle()).report
+
+    assert report.error is not None
+    assert bot.admin_messages() == [
+        "⚠ paperbell: arXiv's mailing of 2025-11-25 is overdue, not in the feed 185 min "
+        "after it was announced."
+    ]

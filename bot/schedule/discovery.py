@@ -224,6 +224,9 @@ class Discovery:
     async def _failed(self, now: datetime, what: str, exc: ArxivError) -> Discovered:
         log.warning("arXiv did not answer for %s; trying again at the next poll: %s", what, exc)
         await self._store.record_poll(polled_at=now, error=str(exc))
+        if self._freshness is not None:
+            # arXiv down for hours is exactly when a mailing becomes overdue.
+            await self._freshness.check_overdue(now)
         return Discovered(error=str(exc))
 
 
