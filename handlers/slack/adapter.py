@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.cards import Card
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
+from bot.delivery.ratelimit import limiter_for
 from bot.support.config import ConfigError, Settings
 from handlers.slack import blocks
 from handlers.slack.interactions import Interactions, SubscribePolicy
@@ -122,7 +123,11 @@ class SlackAdapter:
         )
         self.app.use(ReplayGuard())
         self._interactions = Interactions(
-            service, self.client, SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY), self._spawn
+            service,
+            self.client,
+            SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY),
+            self._spawn,
+            limiter_for(self),
         )
         self._interactions.register(self.app)
         self._host = settings.SLACK_HTTP_HOST
