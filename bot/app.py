@@ -20,6 +20,7 @@ from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
 from bot.ops import metrics
+from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource
@@ -45,6 +46,7 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
         )
         yield Core(settings, store, source, library, service, stop or asyncio.Event())
     finally:
@@ -61,8 +63,12 @@ def load_adapters(core: Core) -> list[ChatAdapter]:
     return adapters
 
 
-async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests)."""
+async def run(
+    settings: Settings, stop: asyncio.Event | None = None, database_trouble: str | None = None
+) -> None:
+    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests).
+    `database_trouble`: how the database failed before it answered at start, for the
+    operators (ADMIN_CHATS)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -77,7 +83,11 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
-            poller = Poller.build(core.store, core.source, core.library, started)
+            alerts = Alerts.from_settings(settings, started)
+            await alerts.database_at_start(database_trouble)
+            poller = Poller.build(
+                core.store, core.source, core.library, started, settings, alerts=alerts
+            )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
             scheduler.start()
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))
@@ -106,4 +116,5 @@ def _health_server(core: Core, adapters: list[ChatAdapter]) -> HealthServer | No
         port=settings.HEALTH_PORT,
         poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
         platforms=[adapter.name for adapter in adapters],
+        overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
     )

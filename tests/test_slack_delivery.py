@@ -17,7 +17,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import open_core
 from bot.cards.cards import build_card
-from bot.delivery.platforms import ChatGone, DigestEntry, OutcomeUnknown, Rejected, RetryLater
+from bot.delivery.platforms import (
+    ChatGone,
+    DigestEntry,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+    TokenRefused,
+)
 from bot.render.buttons import ToggleFavorite, encode
 from bot.render.slack_blocks import FAVORITE_ACTION
 from handlers.slack import SlackAdapter
@@ -124,6 +131,15 @@ async def test_an_uninstalled_app_or_closed_workspace_is_gone(
     slack.revoke_token(error)  # type: ignore[arg-type]
 
     with pytest.raises(ChatGone, match=error):
+        await adapter.send_card(CHANNEL_ID, CARD)
+
+
+async def test_a_bot_token_slack_no_longer_accepts_is_token_refused_and_the_channel_kept(
+    adapter: SlackAdapter, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", "invalid_auth")
+
+    with pytest.raises(TokenRefused, match="SLACK_BOT_TOKEN"):
         await adapter.send_card(CHANNEL_ID, CARD)
 
 

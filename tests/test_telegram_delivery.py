@@ -27,6 +27,7 @@ from bot.delivery.platforms import (
     OutcomeUnknown,
     Rejected,
     RetryLater,
+    TokenRefused,
 )
 from bot.render.telegram_html import render_telegram
 from bot.source.arxiv_source import ArxivSource
@@ -183,6 +184,12 @@ async def test_the_dispatcher_delivers_follows_a_migrated_group_and_drops_a_bloc
 
 
 # -- what Telegram's refusals mean -------------------------------------------------------------
+
+
+async def test_a_token_telegram_no_longer_accepts_is_token_refused(telegram: Running) -> None:
+    telegram.tg.fail_next("sendMessage", 401, "Unauthorized")
+    with pytest.raises(TokenRefused, match="TELEGRAM_BOT_TOKEN"):
+        await telegram.adapter.send_card(str(ALICE), CARD)
 
 
 async def test_a_user_who_blocked_the_bot_is_gone_for_good(telegram: Running) -> None:
