@@ -227,6 +227,18 @@ def digest_entries(count: int) -> list[DigestEntry]:
     ]
 
 
+async def test_an_operator_notice_is_one_message_shown_exactly_as_written(
+    adapter: SlackAdapter, slack: FakeSlack
+) -> None:
+    text = "⚠ cs.CV stale: <!channel> & <feed> unchanged since 2025-12-01"
+
+    ts = await adapter.send_notice(CHANNEL_ID, text)
+
+    (post,) = slack.posts
+    assert post.ts == ts
+    assert "\n".join(block_texts(post.blocks or [])) == text
+
+
 async def test_a_digest_is_one_message_with_a_star_for_each_paper(
     adapter: SlackAdapter, slack: FakeSlack
 ) -> None:

@@ -88,6 +88,10 @@ class Platform(Protocol):
         """
         ...
 
+    async def send_notice(self, chat_id: str, text: str) -> str:
+        """Post plain text from the bot, shown exactly as written (operator alerts)."""
+        ...
+
 
 class ChatAdapter(Platform, Protocol):
     """A platform the bot runs: it receives commands and taps as well as sending cards."""

@@ -4,7 +4,7 @@ An incident has a key (`overdue`, `stale:cs.CV`, `shortfall:cs.CV`, `token:slack
 `llm`, `database`); raising one that is already open, or ending one that is not, says
 nothing, so a condition checked every minute is reported twice in all: when it begins
 and when it is over. The messages go to `ADMIN_CHATS` through the same platform interface
-cards use (as a one-line digest without entries), and to the log as well; without
+cards use (`send_notice`), and to the log as well; without
 `ADMIN_CHATS`, or for a platform that is not running, the log alone carries them
 (WARNING when it starts, ERROR for the database, INFO when it ends).
 
@@ -108,6 +108,6 @@ class Alerts:
             if platform is None:
                 continue
             try:
-                await platform.send_digest(chat_id, message, [], self._language)
+                await platform.send_notice(chat_id, message)
             except DeliveryError as exc:
                 log.warning("could not alert %s:%s: %s", platform_name, chat_id, exc)
