@@ -95,6 +95,14 @@ class Card:
         sections[index] = dataclasses.replace(current, text=line)
         return dataclasses.replace(self, sections=tuple(sections))
 
+    def as_late(self) -> Card:
+        """This card marked as sent after the mailing, because arXiv's feed left it out."""
+        note = Section(
+            "late", self.labels.late, Kind.META, priority=95, text=self.labels.late_note,
+            essential=True,
+        )  # fmt: skip
+        return dataclasses.replace(self, sections=(note, *self.sections))
+
 
 def _dates(paper: Paper, labels: CardLabels) -> str:
     published = paper.published.date().isoformat()

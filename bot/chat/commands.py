@@ -70,7 +70,8 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp(
         "status",
         "",
-        "what this chat follows, its last delivery, and arXiv's next announcement",
+        "what this chat follows, its last delivery, whether arXiv's last mailing reached it "
+        "in full, and arXiv's next announcement",
         "status",
     ),
     CommandHelp(
@@ -284,7 +285,7 @@ def help_text(prefix: str = "/", language: Language = "en") -> str:
         for c in COMMANDS
     ]
     lines += ["", RANKING_MESSAGES[language].reactions_help]
-    lines += ["", messages.help_example.format(prefix=prefix)]
+    lines += ["", messages.help_example.format(prefix=prefix), "", messages.acknowledgement]
     return "\n".join(lines)
 
 

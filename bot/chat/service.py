@@ -27,6 +27,7 @@ from bot.chat.commands import (
     parse_unsubscribe,
     usage,
 )
+from bot.chat.coverage import coverage_lines
 from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
 from bot.chat.ranking import RankingCommands
@@ -95,11 +96,14 @@ class Service(Membership):
         default_language: Language,
         *,
         poll_interval: timedelta | None = None,
+        overdue_after: timedelta | None = None,
         now: Clock = utcnow,
         ranker: Ranker | None = None,
     ) -> None:
-        """`poll_interval` lets `/status` say when the next poll comes; `now` is the clock;
-        the `ranker` is shared with delivery (a service of its own has one of its own)."""
+        """`poll_interval` lets `/status` say when the next poll comes, `overdue_after`
+        when a mailing counts as overdue; `now` is the clock; the `ranker` is shared with
+        delivery (a service of its own has one of its own)."""
+        self._overdue_after = overdue_after
         self._store = store
         self._library = library
         self.default_language = default_language
@@ -330,6 +334,10 @@ class Service(Membership):
             else:
                 seen = _at(poll.last_mailing_seen_at, chat_zone, language)
                 lines.append(messages.last_announcement_received.format(at=announced, seen=seen))
+        categories = [s.category for s in subscriptions]
+        lines += await coverage_lines(
+            self._store, chat, categories, language, now, self._overdue_after
+        )
         next_at = _at(public_at(next_mailing(now)), chat_zone, language)
         lines.append(messages.next_announcement.format(at=next_at))
         return [Notice("\n".join(lines))]
