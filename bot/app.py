@@ -19,6 +19,7 @@ from bot.cards.library import Library
 from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
+from bot.match.rankers import Ranker
 from bot.ops import metrics
 from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
@@ -41,14 +42,19 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
     try:
         source = ArxivSource.from_settings(settings)
         library = Library(store, source, summarizer)
+        ranker = Ranker(store)
         service = Service(
             store,
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            ranker=ranker,
             overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
         )
-        yield Core(settings, store, source, library, service, stop or asyncio.Event())
+        try:
+            yield Core(settings, store, source, library, service, stop or asyncio.Event())
+        finally:
+            await ranker.close()
     finally:
         await summarizer.aclose()
         await store.close()
@@ -86,7 +92,13 @@ async def run(
             alerts = Alerts.from_settings(settings, started)
             await alerts.database_at_start(database_trouble)
             poller = Poller.build(
-                core.store, core.source, core.library, started, settings, alerts=alerts
+                core.store,
+                core.source,
+                core.library,
+                started,
+                settings,
+                alerts=alerts,
+                ranker=core.service.ranker,
             )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
             scheduler.start()

@@ -14,10 +14,16 @@ from bot.store.favorites import FavoritesRepository
 from bot.store.mailings import MailingsRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.polls import PollsRepository
+from bot.store.signals import SignalsRepository
 
 
 class Store(
-    ChatsRepository, FavoritesRepository, PollsRepository, MailingsRepository, OutboxRepository
+    ChatsRepository,
+    FavoritesRepository,
+    PollsRepository,
+    MailingsRepository,
+    OutboxRepository,
+    SignalsRepository,
 ):
     @classmethod
     def connect(cls, url: str | URL) -> Store:
