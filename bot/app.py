@@ -12,14 +12,16 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 
 import handlers
 from bot.cards.library import Library
+from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
+from bot.match.rankers import Ranker
 from bot.ops import metrics
+from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource
@@ -28,19 +30,6 @@ from bot.summarize import make_summarizer
 from bot.support.config import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Core:
-    """The platform-neutral parts every adapter and job shares."""
-
-    settings: Settings
-    store: Store
-    source: ArxivSource
-    library: Library
-    service: Service
-    stop: asyncio.Event
-    """Set to end `run`: by SIGTERM/SIGINT, or by an adapter that cannot go on."""
 
 
 @asynccontextmanager
@@ -53,13 +42,19 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
     try:
         source = ArxivSource.from_settings(settings)
         library = Library(store, source, summarizer)
+        ranker = Ranker(store)
         service = Service(
             store,
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            ranker=ranker,
+            overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
         )
-        yield Core(settings, store, source, library, service, stop or asyncio.Event())
+        try:
+            yield Core(settings, store, source, library, service, stop or asyncio.Event())
+        finally:
+            await ranker.close()
     finally:
         await summarizer.aclose()
         await store.close()
@@ -74,8 +69,12 @@ def load_adapters(core: Core) -> list[ChatAdapter]:
     return adapters
 
 
-async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests)."""
+async def run(
+    settings: Settings, stop: asyncio.Event | None = None, database_trouble: str | None = None
+) -> None:
+    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests).
+    `database_trouble`: how the database failed before it answered at start, for the
+    operators (ADMIN_CHATS)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -90,7 +89,17 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
-            poller = Poller.build(core.store, core.source, core.library, started)
+            alerts = Alerts.from_settings(settings, started)
+            await alerts.database_at_start(database_trouble)
+            poller = Poller.build(
+                core.store,
+                core.source,
+                core.library,
+                started,
+                settings,
+                alerts=alerts,
+                ranker=core.service.ranker,
+            )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
             scheduler.start()
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))
@@ -119,4 +128,5 @@ def _health_server(core: Core, adapters: list[ChatAdapter]) -> HealthServer | No
         port=settings.HEALTH_PORT,
         poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
         platforms=[adapter.name for adapter in adapters],
+        overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
     )

@@ -17,7 +17,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import open_core
 from bot.cards.cards import build_card
-from bot.delivery.platforms import ChatGone, DigestEntry, OutcomeUnknown, Rejected, RetryLater
+from bot.delivery.platforms import (
+    ChatGone,
+    DigestEntry,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+    TokenRefused,
+)
+from bot.render.buttons import ToggleFavorite, encode
 from bot.render.slack_blocks import FAVORITE_ACTION
 from handlers.slack import SlackAdapter
 from handlers.slack.posting import post_card
@@ -126,6 +134,15 @@ async def test_an_uninstalled_app_or_closed_workspace_is_gone(
         await adapter.send_card(CHANNEL_ID, CARD)
 
 
+async def test_a_bot_token_slack_no_longer_accepts_is_token_refused_and_the_channel_kept(
+    adapter: SlackAdapter, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", "invalid_auth")
+
+    with pytest.raises(TokenRefused, match="SLACK_BOT_TOKEN"):
+        await adapter.send_card(CHANNEL_ID, CARD)
+
+
 async def test_a_message_slack_refuses_is_rejected_and_the_channel_kept(
     adapter: SlackAdapter, slack: FakeSlack
 ) -> None:
@@ -210,6 +227,18 @@ def digest_entries(count: int) -> list[DigestEntry]:
     ]
 
 
+async def test_an_operator_notice_is_one_message_shown_exactly_as_written(
+    adapter: SlackAdapter, slack: FakeSlack
+) -> None:
+    text = "⚠ cs.CV stale: <!channel> & <feed> unchanged since 2025-12-01"
+
+    ts = await adapter.send_notice(CHANNEL_ID, text)
+
+    (post,) = slack.posts
+    assert post.ts == ts
+    assert "\n".join(block_texts(post.blocks or [])) == text
+
+
 async def test_a_digest_is_one_message_with_a_star_for_each_paper(
     adapter: SlackAdapter, slack: FakeSlack
 ) -> None:
@@ -228,7 +257,7 @@ async def test_a_digest_is_one_message_with_a_star_for_each_paper(
         for block in post.blocks or []
         if block.get("accessory", {}).get("action_id") == FAVORITE_ACTION
     ]
-    assert stars == [entry.paper.arxiv_id for entry in entries]
+    assert stars == [encode(ToggleFavorite(entry.paper.arxiv_id)) for entry in entries]
 
 
 async def test_a_long_digest_stays_within_slacks_limits_and_counts_the_rest(
@@ -256,7 +285,9 @@ async def test_starring_a_paper_in_a_digest_saves_it_for_the_clicker(tmp_path: P
         await app.core.store.save_papers([entry.paper])
         await app.adapter.send_digest(CHANNEL_ID, "digest", [entry], "en")
 
-        await app.click(app.slack.posts[0], FAVORITE_ACTION, value=entry.paper.arxiv_id)
+        await app.click(
+            app.slack.posts[0], FAVORITE_ACTION, value=encode(ToggleFavorite(entry.paper.arxiv_id))
+        )
 
         await app.slack.wait_for(lambda: app.slack.responses)
         page = await app.core.service.favorites_page("slack", user_key(USER_ID), 1)

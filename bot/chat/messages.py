@@ -31,6 +31,7 @@ class Messages:
     bad_cap: str
     help_intro: str
     help_example: str
+    acknowledgement: str
     # Help summary per command; the English ones live in `COMMANDS`, which the menus share.
     summaries: Mapping[str, str]
     category_groups: str
@@ -76,12 +77,65 @@ class Messages:
     last_announcement: str
     last_announcement_received: str
     next_announcement: str
+    coverage_line: str
+    coverage_grouped: str
+    coverage_late: str
+    coverage_stale: str
+    coverage_overdue: str
     showing_first: str
     arxiv_down: str
     no_such_paper: str
     not_an_id: str
     no_favorites: str
     export_caption: str
+    # What the platform adapters draw around the core's replies (handlers/).
+    digest_title: str
+    over_cap_title: str
+    tap_saved: str
+    tap_removed: str
+    tap_already_removed: str
+    card_out_of_date: str
+    stale_button: str
+    not_your_list: str
+    share_hint: str
+    sorry: str
+    your_favorites: str
+    someones_favorites: str
+    favorites_page: str
+    et_al: str
+    newer: str
+    older: str
+    remove: str
+    digest_footer: str
+    more_papers: str
+    favorites_count: str
+    favorites_status: str
+    saved_titled: str
+    removed_titled: str
+    unknown_paper_here: str
+    home_subscriptions: str
+    home_more_channels: str
+    home_no_subscriptions: str
+    home_no_channels: str
+    invite_needed: str
+    document_sent: str
+    snippet_intro: str
+    snippet_more: str
+    share_link: str
+    link_to_card: str
+    share_by_command: str
+    share_about: str
+    share_title: str
+    share_submit: str
+    share_cancel: str
+    share_target: str
+    share_placeholder: str
+    shared: str
+    share_refused: str
+    share_arxiv_silent: str
+    share_not_member: str
+    share_archived: str
+    share_failed: str
 
 
 MESSAGES: dict[Language, Messages] = {
@@ -104,6 +158,7 @@ MESSAGES: dict[Language, Messages] = {
         help_intro="paperbell posts new arXiv papers of the categories this chat subscribes "
         "to, each as a summary card. Tap ☆ under a card to keep it in your own favorites.",
         help_example="Example: {prefix}subscribe cs.CV cs.LG",
+        acknowledgement="Thank you to arXiv for use of its open access interoperability.",
         summaries={},
         category_groups="arXiv's category groups. Send {prefix}categories GROUP for the codes:",
         unknown_group="No arXiv group “{group}”. Send {prefix}categories for the groups.",
@@ -150,6 +205,13 @@ MESSAGES: dict[Language, Messages] = {
         last_announcement_received="• Last arXiv announcement: {at}, received {seen}.",
         next_announcement="• Next arXiv announcement: {at} (none on Friday and Saturday "
         "evenings or holidays; dates are approximate).",
+        coverage_line="• {category}: mailing of {date}, {papers} papers, {reached} reached "
+        "this chat{grouped}{late}{stale}.",
+        coverage_grouped=" ({count} in a digest)",
+        coverage_late="; {count} late, left out by arXiv's feed and sent after the audit",
+        coverage_stale="; the feed still shows an older mailing, so arXiv's API is being asked",
+        coverage_overdue="• ⚠ The arXiv mailing of {date} is overdue: not seen {late} after "
+        "it was announced.",
         showing_first="Showing the first {shown} of {total} papers.",
         arxiv_down="arXiv did not answer, try again in a minute. ({error})",
         no_such_paper="arXiv has no paper {arxiv_id}.",
@@ -157,6 +219,62 @@ MESSAGES: dict[Language, Messages] = {
         "Try 2508.08189, arXiv:2508.08189v3 or https://arxiv.org/abs/2508.08189.",
         no_favorites="You have no favorites yet. Tap ☆ under a card to add one.",
         export_caption="{total} favorite papers (BibTeX)",
+        digest_title="arXiv digest, {date}: {count} new papers",
+        over_cap_title="{count} more new papers today, over this chat's daily limit of {cap} cards",
+        tap_saved="★ Saved to your favorites",
+        tap_removed="Removed from your favorites",
+        tap_already_removed="Already removed",
+        card_out_of_date="This card is out of date. Send /paper with its arXiv ID for a fresh one.",
+        stale_button="This button no longer works. Send /help to see what you can do.",
+        not_your_list="Only the person who opened this list can change it. "
+        "Send /favorites to see yours.",
+        share_hint="Type an arXiv ID or link, e.g. 2508.08189",
+        sorry="Sorry, that did not work. Please try again in a minute.",
+        your_favorites="Your favorites",
+        someones_favorites="{name}’s favorites",
+        favorites_page="{whose} · {total} · page {page}/{pages}",
+        et_al=" et al.",
+        newer="◀ Newer",
+        older="Older ▶",
+        remove="Remove",
+        digest_footer="Tap ☆ N to keep paper N in your favorites.",
+        more_papers="+{count} more papers not listed here",
+        favorites_count="Your favorites: {total}",
+        favorites_status="Page {page} of {pages} · {total} favorites · "
+        "{prefix}export sends them as BibTeX",
+        saved_titled="☆ Saved to your favorites: {title}\nSee them all in paperbell's Home.",
+        removed_titled="Removed from your favorites: {title}",
+        unknown_paper_here="paperbell does not know this paper any more; "
+        "try {prefix}paper {arxiv_id}.",
+        home_subscriptions="📬 Your channels' subscriptions",
+        home_more_channels="…and {count} more channels.",
+        home_no_subscriptions="None of your channels has subscriptions yet. In a channel, try: "
+        "{prefix}subscribe cs.CL",
+        home_no_channels="paperbell could not list your channels "
+        "(it needs channels:read and groups:read).",
+        invite_needed="paperbell is not in this private channel, so papers cannot arrive here "
+        "yet: invite it with /invite @paperbell",
+        document_sent="Sent {caption} to you in a direct message from paperbell.",
+        snippet_intro="{caption} — {filename} (file uploads are not allowed here, "
+        "so it is inline):",
+        snippet_more="{count} more entries did not fit.",
+        share_link="🔗 {link}: paste it into any conversation and Slack shows a preview of it "
+        "there.",
+        link_to_card="Link to this card",
+        share_by_command="To post the full card in another conversation, send {command} there.",
+        share_about="The full card of arXiv:{arxiv_id}, in the conversation's language.",
+        share_title="Share a paper",
+        share_submit="Post card",
+        share_cancel="Cancel",
+        share_target="Post it in",
+        share_placeholder="Choose a channel",
+        shared="🔗 Posted in {channel}:",
+        share_refused="Could not post arXiv:{arxiv_id} in {channel}: {reason}",
+        share_arxiv_silent="arXiv did not return it; please try again in a minute.",
+        share_not_member="paperbell is not in that conversation. Invite it there with "
+        "/invite @paperbell, then share again.",
+        share_archived="that channel is archived.",
+        share_failed="Slack did not take it; please try again shortly.",
     ),
     "zh": Messages(
         usage="用法：{prefix}{name} {args}\n示例：{prefix}{example}",
@@ -176,6 +294,8 @@ MESSAGES: dict[Language, Messages] = {
         help_intro="paperbell 会把这个聊天订阅的 arXiv 分类中的新论文发到这里，"
         "每篇一张摘要卡片。点卡片下方的 ☆ 可以把论文加入你自己的收藏。",
         help_example="示例：{prefix}subscribe cs.CV cs.LG",
+        acknowledgement="感谢 arXiv 提供开放获取的互操作接口。"
+        "（Thank you to arXiv for use of its open access interoperability.）",
         summaries={
             "help": "paperbell 能做什么，以及全部命令",
             "subscribe": "在这里接收这些 arXiv 分类的新论文；+word 只保留提到该词的论文，"
@@ -190,7 +310,11 @@ MESSAGES: dict[Language, Messages] = {
             "digest": "每天在这个时间发一条汇总，列出新论文，代替每篇一张卡片"
             "（时区默认 UTC，也可指定，如 Asia/Shanghai）",
             "cap": "每天最多发 N 张卡片，当天其余的论文汇总成一条",
-            "status": "这个聊天订阅了什么、最近一次推送和下一次 arXiv 公告",
+            "status": "这个聊天订阅了什么、最近一次推送、arXiv 上一次公告是否完整送达，"
+            "以及下一次 arXiv 公告",
+            "foryou": "最近 DAYS 天（默认 7 天）里最符合你 ☆ 收藏的 10 篇论文",
+            "rank": "在每日上限和每日摘要中按成员的 ☆ 给本聊天的论文排序，或关闭",
+            "forget": "删除你的收藏、表情反馈和排序模型",
         },
         category_groups="arXiv 的分类大类。"
         "发送 {prefix}categories 加大类代码（如 cs）查看其中的分类：",
@@ -237,6 +361,12 @@ MESSAGES: dict[Language, Messages] = {
         last_announcement_received="• 最近一次 arXiv 公告：{at}，收到于 {seen}。",
         next_announcement="• 下一次 arXiv 公告：{at}（周五、周六晚上和节假日没有公告；"
         "时间为估计值）。",
+        coverage_line="• {category}：{date} 的公告，共 {papers} 篇，{reached} 篇已送达"
+        "这个聊天{grouped}{late}{stale}。",
+        coverage_grouped="（其中 {count} 篇在汇总里）",
+        coverage_late="；{count} 篇迟到：arXiv 的订阅源漏掉了它们，核对后补发",
+        coverage_stale="；订阅源仍显示较早的公告，正在改用 arXiv API 查询",
+        coverage_overdue="• ⚠ {date} 的 arXiv 公告已逾期：公告后 {late} 仍未见到。",
         showing_first="只显示 {total} 篇中的前 {shown} 篇。",
         arxiv_down="arXiv 没有响应，请稍后再试。（{error}）",
         no_such_paper="arXiv 上没有论文 {arxiv_id}。",
@@ -244,6 +374,55 @@ MESSAGES: dict[Language, Messages] = {
         "可以试试 2508.08189、arXiv:2508.08189v3 或 https://arxiv.org/abs/2508.08189。",
         no_favorites="你还没有收藏。点卡片下方的 ☆ 即可收藏。",
         export_caption="{total} 篇收藏论文（BibTeX）",
+        digest_title="arXiv 每日摘要 {date}：{count} 篇新论文",
+        over_cap_title="今日另有 {count} 篇新论文（超出本聊天每日 {cap} 张卡片的上限）",
+        tap_saved="★ 已加入你的收藏",
+        tap_removed="已从你的收藏中移除",
+        tap_already_removed="已经移除了",
+        card_out_of_date="这张卡片已过期。请发送 /paper 加 arXiv ID 获取新卡片。",
+        stale_button="这个按钮已失效。发送 /help 查看可用命令。",
+        not_your_list="只有打开这个列表的人可以修改它。发送 /favorites 查看你自己的收藏。",
+        share_hint="输入 arXiv ID 或链接，例如 2508.08189",
+        sorry="抱歉，操作没有成功，请稍后再试。",
+        your_favorites="你的收藏",
+        someones_favorites="{name} 的收藏",
+        favorites_page="{whose} · {total} 篇 · 第 {page}/{pages} 页",
+        et_al=" 等",
+        newer="◀ 较新",
+        older="较早 ▶",
+        remove="移除",
+        digest_footer="点 ☆ N 把第 N 篇加入你的收藏。",
+        more_papers="另有 {count} 篇论文未列出",
+        favorites_count="你的收藏：{total} 篇",
+        favorites_status="第 {page}/{pages} 页 · 共 {total} 篇收藏 · "
+        "发送 {prefix}export 导出为 BibTeX",
+        saved_titled="☆ 已加入你的收藏：{title}\n在 paperbell 的主页查看全部收藏。",
+        removed_titled="已从你的收藏中移除：{title}",
+        unknown_paper_here="paperbell 已不再保存这篇论文；请试试 {prefix}paper {arxiv_id}。",
+        home_subscriptions="📬 你所在频道的订阅",
+        home_more_channels="……另有 {count} 个频道。",
+        home_no_subscriptions="你所在的频道都还没有订阅。可以在频道里试试：{prefix}subscribe cs.CL",
+        home_no_channels="paperbell 无法列出你的频道（需要 channels:read 和 groups:read 权限）。",
+        invite_needed="paperbell 不在这个私有频道里，所以论文还无法送达："
+        "请用 /invite @paperbell 邀请它。",
+        document_sent="已通过 paperbell 的私信把{caption}发给你。",
+        snippet_intro="{caption} — {filename}（这里不允许上传文件，所以直接显示）：",
+        snippet_more="另有 {count} 条没有放下。",
+        share_link="🔗 {link}：粘贴到任何对话中，Slack 会在那里显示预览。",
+        link_to_card="这张卡片的链接",
+        share_by_command="要在其他对话中发布完整卡片，请在那里发送 {command}。",
+        share_about="arXiv:{arxiv_id} 的完整卡片，使用该对话的语言。",
+        share_title="分享论文",
+        share_submit="发布卡片",
+        share_cancel="取消",
+        share_target="发布到",
+        share_placeholder="选择一个频道",
+        shared="🔗 已发布到 {channel}：",
+        share_refused="无法在 {channel} 发布 arXiv:{arxiv_id}：{reason}",
+        share_arxiv_silent="arXiv 没有返回这篇论文，请稍后再试。",
+        share_not_member="paperbell 不在那个对话里。请先用 /invite @paperbell 邀请它，再分享一次。",
+        share_archived="那个频道已归档。",
+        share_failed="Slack 没有接受，请稍后再试。",
     ),
 }
 
@@ -256,3 +435,143 @@ def moment_text(moment: datetime, language: Language) -> str:
         weekday = _WEEKDAYS_ZH[moment.weekday()]
         return f"{moment.month}月{moment.day}日（周{weekday}）{moment:%H:%M %Z}"
     return moment.strftime("%a %d %b %H:%M %Z")
+
+
+@dataclass(frozen=True, slots=True)
+class RankingMessages:
+    """What ranking says: /foryou, /forget, /rank, reactions, and the card's 🎯 line."""
+
+    resembles: str
+    top_mark: str
+    for_you_title: str
+    for_you_group_title: str
+    for_you_entry: str
+    for_you_empty: str
+    for_you_needs: str
+    bad_days: str
+    forget_confirm: str
+    forget_button: str
+    forget_cancel_button: str
+    forgotten: str
+    forget_cancelled: str
+    forget_not_yours: str
+    rank_on: str
+    rank_off: str
+    rank_waiting: str
+    bad_rank: str
+    reactions_help: str
+
+
+RANKING_MESSAGES: dict[Language, RankingMessages] = {
+    "en": RankingMessages(
+        resembles="Resembles your ☆: {title}",
+        top_mark="🎯",
+        for_you_title="For you: your best-ranked papers of the last {days} days",
+        for_you_group_title="For {name}: your best-ranked papers of the last {days} days",
+        for_you_entry="{rank}. {title} (score {score:.2f})\n   resembles your ☆: {why}",
+        for_you_empty="No new papers in the last {days} days that you have not already ☆-ed.",
+        for_you_needs="Ranking learns from your ☆: you have {have}, it needs {need} more "
+        "(at least 3). Tap ☆ under the cards you like.",
+        bad_days="Give a number of days from 1 to 30.\n{usage}",
+        forget_confirm="Delete all your favorites, reactions and your ranking model? "
+        "This cannot be undone; other people's are kept.",
+        forget_button="Delete my signals",
+        forget_cancel_button="Cancel",
+        forgotten="Done: {favorites} favorites and {signals} reactions deleted, and your "
+        "model with them.",
+        forget_cancelled="Nothing was deleted.",
+        forget_not_yours="Only the person who sent /forget can answer it.",
+        rank_on="Ranking is on here: under a daily cap the best-ranked papers come as cards "
+        "and digests list papers best first, once members have ☆-ed at least 3 papers.",
+        rank_off="Ranking is off here: papers come in announcement order.",
+        rank_waiting="Ranking is on here, but no one has ☆-ed enough papers in this chat yet "
+        "(3 each); until then papers come in announcement order.",
+        bad_rank="Choose on or off.\n{usage}",
+        reactions_help="Reactions on a card teach ranking too. Telegram: ❤ is ☆, 👍 🔥 mean "
+        "more like this, 👎 less like this (in groups only when paperbell is an "
+        "administrator). Slack: :star: is ☆, :+1: :heart: :fire: more, :-1: less.",
+    ),
+    "zh": RankingMessages(
+        resembles="与你收藏的相似：{title}",
+        top_mark="🎯",
+        for_you_title="为你推荐：最近 {days} 天里最符合你收藏的论文",
+        for_you_group_title="为 {name} 推荐：最近 {days} 天里最符合你收藏的论文",
+        for_you_entry="{rank}. {title}（得分 {score:.2f}）\n   与你收藏的相似：{why}",
+        for_you_empty="最近 {days} 天没有你尚未收藏的新论文。",
+        for_you_needs="排序从你的 ☆ 中学习：你已收藏 {have} 篇，还需要 {need} 篇（至少 3 篇）。"
+        "请点你喜欢的卡片下方的 ☆。",
+        bad_days="请给出 1 到 30 之间的天数。\n{usage}",
+        forget_confirm="删除你的全部收藏、表情反馈和排序模型？此操作无法撤销；其他人的数据不受影响。",
+        forget_button="删除我的数据",
+        forget_cancel_button="取消",
+        forgotten="已删除：{favorites} 篇收藏、{signals} 条表情反馈，以及你的模型。",
+        forget_cancelled="没有删除任何内容。",
+        forget_not_yours="只有发送 /forget 的人可以回答。",
+        rank_on="本聊天已开启排序：设置每日上限时，排名最高的论文以卡片发送，摘要按排名列出；"
+        "成员需至少收藏 3 篇论文后生效。",
+        rank_off="本聊天已关闭排序：论文按公布顺序发送。",
+        rank_waiting="本聊天已开启排序，但还没有成员在这里收藏足够的论文（每人 3 篇）；"
+        "在此之前论文按公布顺序发送。",
+        bad_rank="请选择 on 或 off。\n{usage}",
+        reactions_help="卡片上的表情也会用于排序。Telegram：❤ 等于 ☆，👍 🔥 表示想看更多类似的，"
+        "👎 表示少看（群组中需 paperbell 为管理员）。Slack：:star: 等于 ☆，:+1: :heart: :fire: "
+        "表示更多，:-1: 表示更少。",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTexts:
+    """What operators in ADMIN_CHATS read when an incident starts and when it ends."""
+
+    overdue: str
+    overdue_end: str
+    stale: str
+    stale_end: str
+    shortfall: str
+    shortfall_end: str
+    token: str
+    token_end: str
+    llm: str
+    llm_end: str
+    database: str
+    database_end: str
+
+
+ALERTS: dict[Language, AlertTexts] = {
+    "en": AlertTexts(
+        overdue="⚠ paperbell: arXiv's mailing of {date} is overdue, not in the feed {late} "
+        "after it was announced.",
+        overdue_end="✓ paperbell: arXiv's mailing of {date} has arrived.",
+        stale="⚠ paperbell: arXiv's feed for {category} still shows an older mailing; "
+        "{count} papers of {date} were fetched from the API instead.",
+        stale_end="✓ paperbell: arXiv's feed for {category} is current again.",
+        shortfall="⚠ paperbell: the audit of {category}, mailing of {date}, found {count} "
+        "papers the feed left out (arXiv counts {expected}); they were sent, marked late.",
+        shortfall_end="✓ paperbell: the audit of {category}, mailing of {date}, found nothing "
+        "missing.",
+        token="⚠ paperbell: {platform} refuses the bot token: {error}",
+        token_end="✓ paperbell: {platform} accepts the bot token again.",
+        llm="⚠ paperbell: the LLM failed for {count} papers in a row ({reason}); cards use "
+        "the offline summary meanwhile.",
+        llm_end="✓ paperbell: the LLM summarizes again.",
+        database="⚠ paperbell: the database was unreachable at start: {error}",
+        database_end="✓ paperbell: the database answers.",
+    ),
+    "zh": AlertTexts(
+        overdue="⚠ paperbell：arXiv {date} 的公告已逾期，公告后 {late} 仍未出现在订阅源中。",
+        overdue_end="✓ paperbell：arXiv {date} 的公告已到。",
+        stale="⚠ paperbell：arXiv 订阅源中的 {category} 仍显示较早的公告；"
+        "{date} 的 {count} 篇论文已改从 API 获取。",
+        stale_end="✓ paperbell：arXiv 订阅源中的 {category} 已恢复正常。",
+        shortfall="⚠ paperbell：核对 {category} 在 {date} 的公告，发现订阅源漏掉了 {count} 篇"
+        "（arXiv 共计 {expected} 篇）；已补发并标为迟到。",
+        shortfall_end="✓ paperbell：核对 {category} 在 {date} 的公告，没有遗漏。",
+        token="⚠ paperbell：{platform} 拒绝了机器人令牌：{error}",
+        token_end="✓ paperbell：{platform} 重新接受了机器人令牌。",
+        llm="⚠ paperbell：LLM 连续 {count} 篇论文失败（{reason}）；期间卡片使用离线摘要。",
+        llm_end="✓ paperbell：LLM 恢复正常。",
+        database="⚠ paperbell：启动时无法连接数据库：{error}",
+        database_end="✓ paperbell：数据库已恢复。",
+    ),
+}

@@ -1,4 +1,8 @@
-"""What the core answers with; each platform adapter turns these into its own messages."""
+"""What the core answers with; each platform adapter turns these into its own messages.
+
+`Subscription` is re-exported because adapters draw it (Slack's App Home) and reach the
+core only through `bot.chat`, never the store.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.cards.cards import Card
 from bot.store import FavoritePaper
+from bot.store import Subscription as Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,4 +42,24 @@ class Document:
     caption: str
 
 
-Reply = Notice | CardReply | FavoritesPage | Document
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A question with a confirm and a cancel button, answered only by `owner` (`/forget`)."""
+
+    text: str
+    action: str
+    owner: str
+    confirm: str
+    cancel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForYouList:
+    """`/foryou`: the ranked list as text, and the papers in its order, each of which
+    adapters offer as a numbered button that opens its card."""
+
+    text: str
+    papers: tuple[str, ...]
+
+
+Reply = Notice | CardReply | FavoritesPage | Document | Confirm | ForYouList

@@ -27,8 +27,12 @@ from bot.chat.commands import (
     parse_unsubscribe,
     usage,
 )
+from bot.chat.coverage import coverage_lines
+from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
+from bot.chat.ranking import RankingCommands
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.match.rankers import Ranker
 from bot.render.bibtex import to_bibtex
 from bot.source.arxiv_calendar import next_mailing, public_at
 from bot.source.arxiv_source import ArxivError
@@ -51,6 +55,7 @@ class Caller:
     chat_kind: ChatKind
     user_id: str | None
     chat_title: str | None = None
+    user_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +88,7 @@ def _category_line(code: str) -> str:
     return f"{code} ({category.name})" if category else code
 
 
-class Service:
+class Service(Membership):
     def __init__(
         self,
         store: Store,
@@ -91,18 +96,25 @@ class Service:
         default_language: Language,
         *,
         poll_interval: timedelta | None = None,
+        overdue_after: timedelta | None = None,
         now: Clock = utcnow,
+        ranker: Ranker | None = None,
     ) -> None:
-        """`poll_interval` lets `/status` say when the next poll comes; `now` is the clock."""
+        """`poll_interval` lets `/status` say when the next poll comes, `overdue_after`
+        when a mailing counts as overdue; `now` is the clock; the `ranker` is shared with
+        delivery (a service of its own has one of its own)."""
+        self._overdue_after = overdue_after
         self._store = store
         self._library = library
-        self._default_language = default_language
+        self.default_language = default_language
         self._poll_interval = poll_interval
         self._now = now
+        self.ranker = ranker or Ranker(store, now=now)
+        self.ranking = RankingCommands(store, self.ranker)
 
     async def language_of(self, platform: str, chat_id: str) -> Language:
         chat = await self._store.get_chat(platform, chat_id)
-        return chat.language if chat else self._default_language
+        return chat.language if chat else self.default_language
 
     async def handle(
         self,
@@ -121,7 +133,21 @@ class Service:
         try:
             if command in ("start", "help"):
                 return [Notice(help_text(prefix, language))]
-            if command in ("subscribe", "unsubscribe", "lang", "digest", "cap"):
+            if command in ("foryou", "forget") and caller.user_id is None:
+                return [Notice(messages.favorites_need_a_person)]
+            if command == "foryou" and caller.user_id is not None:
+                name = caller.user_name if caller.chat_kind != "private" else None
+                return await self.ranking.for_you(
+                    caller.platform,
+                    caller.user_id,
+                    args,
+                    prefix=prefix,
+                    language=language,
+                    name=name,
+                )
+            if command == "forget" and caller.user_id is not None:
+                return self.ranking.ask_forget(caller.user_id, language)
+            if command in ("subscribe", "unsubscribe", "lang", "digest", "cap", "rank"):
                 if caller.chat_kind != "private" and not await can_manage():
                     return [Notice(messages.admins_only)]
                 if command == "subscribe":
@@ -132,6 +158,11 @@ class Service:
                     return await self._set_digest(caller, args, prefix, language)
                 if command == "cap":
                     return await self._set_cap(caller, args, prefix, language)
+                if command == "rank":
+                    chat = await self._chat(caller)
+                    return await self.ranking.set_ranking(
+                        chat, args, prefix=prefix, language=language
+                    )
                 return await self._set_language(caller, args, prefix, language)
             if command == "status":
                 return await self._status(caller, prefix, language)
@@ -156,7 +187,7 @@ class Service:
             caller.platform,
             caller.chat_id,
             title=caller.chat_title,
-            language=self._default_language,
+            language=self.default_language,
         )
 
     async def _subscribe(
@@ -303,6 +334,10 @@ class Service:
             else:
                 seen = _at(poll.last_mailing_seen_at, chat_zone, language)
                 lines.append(messages.last_announcement_received.format(at=announced, seen=seen))
+        categories = [s.category for s in subscriptions]
+        lines += await coverage_lines(
+            self._store, chat, categories, language, now, self._overdue_after
+        )
         next_at = _at(public_at(next_mailing(now)), chat_zone, language)
         lines.append(messages.next_announcement.format(at=next_at))
         return [Notice("\n".join(lines))]
@@ -365,16 +400,26 @@ class Service:
             "paperbell-favorites.bib", content, messages.export_caption.format(total=total)
         )
 
-    async def toggle_favorite(self, platform: str, user_id: str, paper_id: str) -> FavoriteToggle:
+    async def toggle_favorite(
+        self, platform: str, user_id: str, paper_id: str, *, chat_id: str | None = None
+    ) -> FavoriteToggle:
+        """Flip a ☆; `chat_id` is where it was tapped, whose ranking the person joins."""
         paper = await self._store.get_paper(paper_id)
         if paper is None:
             raise UnknownPaper(paper_id)
         saved = await self._store.toggle_favorite(platform, user_id, paper_id)
         count = await self._store.favorite_count(paper_id, platform)
+        if chat_id is not None:
+            await self.ranking.note(platform, chat_id, user_id)
         return FavoriteToggle(saved, paper.title, count)
 
+    async def is_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
+        return await self._store.is_favorite(platform, user_id, paper_id)
+
     async def remove_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
-        return await self._store.remove_favorite(platform, user_id, paper_id)
+        removed = await self._store.remove_favorite(platform, user_id, paper_id)
+        self.ranking.changed(platform, user_id)
+        return removed
 
     async def subscriptions_of(
         self, platform: str, chat_ids: Iterable[str]

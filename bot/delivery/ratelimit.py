@@ -9,16 +9,20 @@ only when that wait is over, so a waiting chat never books overall capacity it c
 use yet.
 
 Limits are per process. Two dispatchers sending for the same bot share the platform's
-budget, so each should be given its share (e.g. half the overall rate).
+budget, so each should be given its share (e.g. half the overall rate). Within a process,
+`limiter_for` gives everything that sends through one platform the same limiter: an
+adapter's command replies and the dispatcher's cards to a busy group take turns instead
+of both drawing 429s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 
-from bot.delivery.platforms import RateLimits
+from bot.delivery.platforms import Platform, RateLimits
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -37,14 +41,17 @@ class RateLimiter:
         self._overall_free = 0.0
         self._chat_free: dict[str, float] = {}
 
-    async def acquire(self, chat_id: str, *, group: bool) -> None:
+    async def acquire(self, chat_id: str, *, group: bool, within: float | None = None) -> bool:
         """Wait until one more message to `chat_id` is within every limit, and count it.
 
-        Meant for one sender per chat at a time, as the dispatcher has.
+        With `within`, a message that could not go within that many seconds is not
+        counted and False comes back at once: a reply nobody would wait for is dropped.
         """
         gap = self._group_gap if group else self._chat_gap
         now = self._clock()
         start = max(now, self._chat_free.get(chat_id, 0.0))
+        if within is not None and start - now > within:
+            return False
         self._chat_free[chat_id] = start + gap
         if start > now:
             await self._sleep(start - now)
@@ -58,6 +65,7 @@ class RateLimiter:
         sent = max(self._clock(), send_at)
         self._chat_free[chat_id] = max(self._chat_free[chat_id], sent + gap)
         self._forget_idle_chats(sent)
+        return True
 
     def pause(self, chat_id: str, seconds: float) -> None:
         """The platform said to wait (HTTP 429, retry_after): nothing goes to the chat
@@ -69,3 +77,16 @@ class RateLimiter:
         """Keep memory bounded by active chats: a chat whose slot has passed needs no entry."""
         if len(self._chat_free) > 4096:
             self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
+
+
+_SHARED: dict[int, RateLimiter] = {}
+
+
+def limiter_for(platform: Platform) -> RateLimiter:
+    """The one limiter of `platform` in this process, made from its `limits` on first use
+    and forgotten with the platform."""
+    key = id(platform)
+    if key not in _SHARED:
+        _SHARED[key] = RateLimiter(platform.limits)
+        weakref.finalize(platform, _SHARED.pop, key, None)
+    return _SHARED[key]

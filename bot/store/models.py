@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.support.clock import utcnow
@@ -185,6 +186,8 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Found by the coverage audit after the feed left it out: the card says so.
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class PollStateRow(Base):
@@ -198,3 +201,80 @@ class PollStateRow(Base):
     last_mailing: Mapped[date | None] = mapped_column(Date)
     last_mailing_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MailingCoverageRow(Base):
+    """One mailing in one followed category: when the feed showed it, whether it went
+    stale and was fetched from the API instead, and what the audit counted."""
+
+    __tablename__ = "mailing_coverage"
+
+    mailing: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fallback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    audited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expected: Mapped[int | None] = mapped_column(Integer)
+
+
+class MailingPaperRow(Base):
+    """Which mailing announced a paper in a category, and how paperbell learned of it:
+    `feed`, `fallback` (the API, for a stale feed) or `audit` (left out, delivered late)."""
+
+    __tablename__ = "mailing_papers"
+    __table_args__ = (
+        Index("ix_mailing_papers_mailing_category", "mailing", "category"),
+        CheckConstraint("via IN ('feed', 'fallback', 'audit')", name="via_known"),
+    )
+
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.arxiv_id"), primary_key=True)
+    mailing: Mapped[date] = mapped_column(Date)
+    via: Mapped[str] = mapped_column(String(16))
+
+
+SIGNAL_KINDS = ("more", "less")
+
+
+class SignalRow(Base):
+    """A person's "more/less like this" reaction to a paper; ☆ lives in `favorites`."""
+
+    __tablename__ = "signals"
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id", "paper_id", "kind"),
+        CheckConstraint(
+            "kind IN ({})".format(", ".join(f"'{kind}'" for kind in SIGNAL_KINDS)),
+            name="kind_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.arxiv_id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RankingMemberRow(Base):
+    """Someone who ☆-ed or reacted in a chat: whose signal ranks that chat's papers."""
+
+    __tablename__ = "ranking_members"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RankingOffRow(Base):
+    """A chat that turned ranking off with `/rank off`: it keeps announcement order."""
+
+    __tablename__ = "ranking_off"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,11 +11,20 @@ from sqlalchemy.engine import URL
 from bot.store.chats import ChatsRepository
 from bot.store.db import create_engine
 from bot.store.favorites import FavoritesRepository
+from bot.store.mailings import MailingsRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.polls import PollsRepository
+from bot.store.signals import SignalsRepository
 
 
-class Store(ChatsRepository, FavoritesRepository, PollsRepository, OutboxRepository):
+class Store(
+    ChatsRepository,
+    FavoritesRepository,
+    PollsRepository,
+    MailingsRepository,
+    OutboxRepository,
+    SignalsRepository,
+):
     @classmethod
     def connect(cls, url: str | URL) -> Store:
         """A store on an already migrated database (see `bot.store.migrate`)."""

@@ -35,14 +35,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.cards import Card
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
+from bot.delivery.ratelimit import limiter_for
 from bot.support.config import ConfigError, Settings
-from handlers.slack import blocks
+from handlers.slack import blocks, reactions
 from handlers.slack.interactions import Interactions, SubscribePolicy
 from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
 from handlers.slack.security import ReplayGuard, SignatureCheck
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.chat.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,14 @@ class SlackAdapter:
         )
         self.app.use(ReplayGuard())
         self._interactions = Interactions(
-            service, self.client, SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY), self._spawn
+            service,
+            self.client,
+            SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY),
+            self._spawn,
+            limiter_for(self),
         )
         self._interactions.register(self.app)
+        reactions.register(self.app, service)
         self._host = settings.SLACK_HTTP_HOST
         self._port = settings.SLACK_HTTP_PORT
         self._runner: web.AppRunner | None = None
@@ -147,7 +153,12 @@ class SlackAdapter:
     async def send_digest(
         self, chat_id: str, title: str, entries: list[DigestEntry], language: str
     ) -> str:
-        message = blocks.digest(title, entries, language)
+        return await self._post(chat_id, blocks.digest(title, entries, language))
+
+    async def send_notice(self, chat_id: str, text: str) -> str:
+        return await self._post(chat_id, blocks.notice(text))
+
+    async def _post(self, chat_id: str, message: blocks.Message) -> str:
         try:
             response = await self._outbox.chat_postMessage(
                 channel=chat_id,
