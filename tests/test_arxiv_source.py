@@ -28,6 +28,7 @@ from bot.source.papers import Paper
 from bot.support.config import load_settings
 from tests.fakes.arxiv_server import FakeArxiv, RecordedRequest, error_feed
 from tests.fakes.papers import SEED_PAPER, make_paper
+from tests.fakes.sleeps import RecordedSleeps
 from tests.fakes.telegram_harness import eventually
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -337,15 +338,14 @@ async def test_an_api_that_stays_down_gives_one_line_naming_the_api_url(arxiv: F
 
 async def test_retries_back_off_longer_each_time(arxiv: FakeArxiv) -> None:
     arxiv.fail_next(10, status=500)
+    sleeps = RecordedSleeps()
+    source = ArxivSource(arxiv.api_url, 0.0, 2.0, max_retries=3, backoff=0.05, sleep=sleeps)
 
     with pytest.raises(ArxivUnavailable):
-        await source_for(arxiv, max_retries=3, backoff=0.05).fetch_one("2508.08189")
+        await source.fetch_one("2508.08189")
 
-    starts = [r.started for r in arxiv.requests]
-    gaps = [later - earlier for earlier, later in pairwise(starts)]
-    assert len(gaps) == 3
-    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2
-    assert gaps[0] < gaps[1] < gaps[2]
+    assert len(arxiv.requests) == 4
+    assert sleeps.pauses == [0.05, 0.1, 0.2]
 
 
 async def test_too_many_requests_waits_as_long_as_retry_after_asks(arxiv: FakeArxiv) -> None:
