@@ -426,6 +426,25 @@ async def test_two_claims_at_once_never_share_a_chat(store: Store, other_store: 
     assert len(first) + len(second) == 40
 
 
+async def test_a_chat_whose_first_card_waits_out_a_retry_is_not_claimed_for_its_later_cards(
+    store: Store, clock: TestClock
+) -> None:
+    chat = await new_chat(store, "1")
+    await queue(store, chat, papers(3))
+    first = await store.next_in_outbox(chat.id)
+    assert first is not None
+    now = clock()
+    await store.reschedule([first.id], at=now + timedelta(hours=1), error="429", counts=False)
+
+    early = await store.claim_chats("a", ["memory"], now=now, lease=timedelta(minutes=1), limit=5)
+    on_time = await store.claim_chats(
+        "a", ["memory"], now=now + timedelta(hours=1), lease=timedelta(minutes=1), limit=5
+    )
+
+    assert early == []
+    assert [c.id for c in on_time] == [chat.id]
+
+
 async def test_a_delivery_left_mid_send_by_a_dead_dispatcher_goes_again_after_its_lease(
     store: Store,
     dispatcher: Dispatcher,

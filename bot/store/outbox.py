@@ -27,14 +27,15 @@ class OutboxRepository(Repository):
         again, and the delivery its last holder left in `sending` goes back to the queue:
         that send may or may not have happened (the one duplicate `bot.delivery.delivery` allows).
         """
-        due = (
-            select(DELIVERIES.c.id)
-            .where(
-                DELIVERIES.c.chat_id == CHATS.c.id,
-                DELIVERIES.c.state.in_(WAITING),
-                DELIVERIES.c.next_attempt_at <= now,
-            )
-            .exists()
+        # Due by its oldest waiting delivery alone: the later ones go out behind it, so a chat
+        # whose first card waits out a long Retry-After is not claimed (and handed straight
+        # back) again and again while its later cards look due.
+        oldest_due_at = (
+            select(DELIVERIES.c.next_attempt_at)
+            .where(DELIVERIES.c.chat_id == CHATS.c.id, DELIVERIES.c.state.in_(WAITING))
+            .order_by(DELIVERIES.c.id)
+            .limit(1)
+            .scalar_subquery()
         )
         candidates = (
             select(CHATS.c.id)
@@ -43,7 +44,7 @@ class OutboxRepository(Repository):
                 CHATS.c.platform.in_(list(platforms)),
                 CHATS.c.digest_time.is_(None),
                 _lease_free(now),
-                due,
+                oldest_due_at <= now,
             )
             .order_by(CHATS.c.id)
             .limit(limit)
