@@ -443,6 +443,7 @@ async def test_a_chat_whose_first_card_waits_out_a_retry_is_not_claimed_for_its_
 
     assert early == []
     assert [c.id for c in on_time] == [chat.id]
+    assert await store.next_due_at("a", ["memory"], now=now) == now + timedelta(hours=1)
 
 
 async def test_a_delivery_left_mid_send_by_a_dead_dispatcher_goes_again_after_its_lease(

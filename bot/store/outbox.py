@@ -214,7 +214,8 @@ class OutboxRepository(Repository):
     async def next_due_at(
         self, owner: str, platforms: Collection[str], *, now: datetime
     ) -> datetime | None:
-        """When this dispatcher could next send something.
+        """When this dispatcher could next send something: each chat counts by its oldest
+        waiting delivery, as `claim_chats` does.
 
         A chat another dispatcher holds counts from the end of its lease: by then its
         holder has finished it, or has died and left it to be claimed.
@@ -227,11 +228,17 @@ class OutboxRepository(Repository):
             ),
             else_=DELIVERIES.c.next_attempt_at,
         )
+        queued = DELIVERIES.alias("queued")
+        oldest = (
+            select(func.min(queued.c.id))
+            .where(queued.c.chat_id == DELIVERIES.c.chat_id, queued.c.state.in_(WAITING))
+            .scalar_subquery()
+        )
         query = (
             select(func.min(later))
             .join(CHATS, CHATS.c.id == DELIVERIES.c.chat_id)
             .where(
-                DELIVERIES.c.state.in_(WAITING),
+                DELIVERIES.c.id == oldest,
                 CHATS.c.active,
                 CHATS.c.platform.in_(list(platforms)),
                 CHATS.c.digest_time.is_(None),
