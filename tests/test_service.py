@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from bot.cards.library import Library
+from bot.chat.favorites import UnknownPaper
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
-from bot.chat.service import Caller, Service, UnknownPaper
+from bot.chat.service import Caller, Service
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
 from bot.summarize.offline import OfflineSummarizer

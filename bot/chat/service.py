@@ -7,7 +7,6 @@ knows how a platform draws a message.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,12 +27,12 @@ from bot.chat.commands import (
     usage,
 )
 from bot.chat.coverage import coverage_lines
+from bot.chat.favorites import Favorites
 from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
 from bot.chat.ranking import RankingCommands
-from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.replies import CardReply, Notice, Reply
 from bot.match.rankers import Ranker
-from bot.render.bibtex import to_bibtex
 from bot.source.arxiv_calendar import next_mailing, public_at
 from bot.source.arxiv_source import ArxivError
 from bot.source.ids import InvalidArxivId, parse_arxiv_ids
@@ -43,7 +42,6 @@ from bot.support.clock import Clock, utcnow, zone
 from bot.support.config import Language
 
 ChatKind = Literal["private", "group", "channel"]
-FAVORITES_PER_PAGE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +54,6 @@ class Caller:
     user_id: str | None
     chat_title: str | None = None
     user_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FavoriteToggle:
-    saved: bool
-    title: str
-    count: int
-
-
-class UnknownPaper(LookupError):
-    """A button or query named a paper the store does not hold (forged or stale)."""
 
 
 def _at(moment: datetime, zone: ZoneInfo, language: Language) -> str:
@@ -88,7 +75,7 @@ def _category_line(code: str) -> str:
     return f"{code} ({category.name})" if category else code
 
 
-class Service(Membership):
+class Service(Membership, Favorites):
     def __init__(
         self,
         store: Store,
@@ -177,7 +164,7 @@ class Service(Membership):
                     return [Notice(messages.favorites_need_a_person)]
                 if command == "favorites":
                     return [await self.favorites_page(caller.platform, caller.user_id, 1)]
-                return [await self._export(caller.platform, caller.user_id, language)]
+                return [await self.export(caller.platform, caller.user_id, language)]
         except UsageError as exc:
             return [Notice(str(exc))]
         return [Notice(messages.unknown_command.format(prefix=prefix, command=command))]
@@ -379,47 +366,6 @@ class Service(Membership):
             else:
                 replies.append(CardReply(await self._library.card(paper, language)))
         return replies
-
-    async def favorites_page(self, platform: str, user_id: str, page: int) -> FavoritesPage:
-        total = await self._store.count_favorites(platform, user_id)
-        pages = max(1, math.ceil(total / FAVORITES_PER_PAGE))
-        page = min(max(1, page), pages)
-        entries = await self._store.list_favorites(
-            platform, user_id, offset=(page - 1) * FAVORITES_PER_PAGE, limit=FAVORITES_PER_PAGE
-        )
-        return FavoritesPage(tuple(entries), page, pages, total)
-
-    async def _export(self, platform: str, user_id: str, language: Language) -> Reply:
-        messages = MESSAGES[language]
-        total = await self._store.count_favorites(platform, user_id)
-        if total == 0:
-            return Notice(messages.no_favorites)
-        favorites = await self._store.list_favorites(platform, user_id, offset=0, limit=total)
-        content = to_bibtex(f.paper for f in favorites).encode()
-        return Document(
-            "paperbell-favorites.bib", content, messages.export_caption.format(total=total)
-        )
-
-    async def toggle_favorite(
-        self, platform: str, user_id: str, paper_id: str, *, chat_id: str | None = None
-    ) -> FavoriteToggle:
-        """Flip a ☆; `chat_id` is where it was tapped, whose ranking the person joins."""
-        paper = await self._store.get_paper(paper_id)
-        if paper is None:
-            raise UnknownPaper(paper_id)
-        saved = await self._store.toggle_favorite(platform, user_id, paper_id)
-        count = await self._store.favorite_count(paper_id, platform)
-        if chat_id is not None:
-            await self.ranking.note(platform, chat_id, user_id)
-        return FavoriteToggle(saved, paper.title, count)
-
-    async def is_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
-        return await self._store.is_favorite(platform, user_id, paper_id)
-
-    async def remove_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
-        removed = await self._store.remove_favorite(platform, user_id, paper_id)
-        self.ranking.changed(platform, user_id)
-        return removed
 
     async def subscriptions_of(
         self, platform: str, chat_ids: Iterable[str]

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
+from bot.chat.favorites import UnknownPaper
 from bot.chat.messages import MESSAGES, Messages
 from bot.chat.replies import (
     CardReply,
@@ -34,7 +35,7 @@ from bot.chat.replies import (
     Notice,
     Reply,
 )
-from bot.chat.service import Caller, Service, UnknownPaper
+from bot.chat.service import Caller, Service
 from bot.delivery.ratelimit import RateLimiter
 from bot.render.buttons import ToggleFavorite
 from bot.render.slack_blocks import (

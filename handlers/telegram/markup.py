@@ -21,9 +21,9 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.cards.cards import Card
+from bot.chat.favorites import FAVORITES_PER_PAGE
 from bot.chat.messages import MESSAGES, RANKING_MESSAGES
 from bot.chat.replies import FavoritesPage
-from bot.chat.service import FAVORITES_PER_PAGE
 from bot.delivery.platforms import DigestEntry
 from bot.render.buttons import (
     Button,

@@ -16,8 +16,9 @@ from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
+from bot.chat.favorites import UnknownPaper
 from bot.chat.messages import MESSAGES, Messages
-from bot.chat.service import Service, UnknownPaper
+from bot.chat.service import Service
 from bot.render.buttons import OpenCard, RemoveFavorite, ShowFavorites, ToggleFavorite, decode
 from bot.support.config import Language
 from handlers.telegram.errors import is_not_modified
