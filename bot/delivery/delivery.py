@@ -40,17 +40,17 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.cards.library import Library
-from bot.chat.messages import MESSAGES, RANKING_MESSAGES
+from bot.chat.messages import MESSAGES
+from bot.delivery.compose import Composer, Prepare, best_first
 from bot.delivery.platforms import (
     ChatGone,
     ChatMoved,
-    DigestEntry,
     OutcomeUnknown,
     Platform,
     Rejected,
@@ -58,13 +58,11 @@ from bot.delivery.platforms import (
     TokenRefused,
 )
 from bot.delivery.ratelimit import limiter_for
-from bot.match.matching import matched_topics
 from bot.match.rankers import ChatRanking, Ranker
 from bot.ops import metrics
-from bot.source.papers import Paper
-from bot.store import Chat, Store, Topic
+from bot.store import Chat, Store
 from bot.store.records import OutboxEntry
-from bot.support.clock import Clock, utcnow, zone
+from bot.support.clock import Clock, last_occurrence, start_of_day, utcnow, zone
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +131,8 @@ class Dispatcher:
         self._token_pause = token_pause
         self._watch = watch
         self._store = store
-        self._library = library
         self._platforms = {platform.name: platform for platform in platforms}
+        self._compose = Composer(store, library, self._platforms)
         self._limiters = {name: limiter_for(p) for name, p in self._platforms.items()}
         self._now = now
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -266,13 +264,13 @@ class Dispatcher:
         """Send the chat's digest; True when nothing of it is left for a later try."""
         entries = await self._store.due_in_outbox(chat.id, now=now)
         ranking = await self._ranking(chat, entries)
-        entries = _best_first(entries, ranking)
+        entries = best_first(entries, ranking)
         day = now.astimezone(zone(chat.timezone)).date().isoformat()
         title = MESSAGES[chat.language].digest_title.format(date=day, count=len(entries))
         for first in range(0, len(entries), self._digest_size):
             batch = entries[first : first + self._digest_size]
             outcome, done = await self._deliver(
-                chat, batch, self._digest_sender(chat, batch, title, ranking)
+                chat, batch, self._compose.digest(chat, batch, title, ranking)
             )
             report.add(done)
             metrics.deliveries_settled(chat.platform, done)
@@ -299,17 +297,17 @@ class Dispatcher:
                     continue
                 if await self._over_cap(chat):
                     entries = await self._store.due_in_outbox(chat.id, now=self._now())
-                    batch = _best_first(entries, ranking)[: self._digest_size]
+                    batch = best_first(entries, ranking)[: self._digest_size]
                     title = MESSAGES[chat.language].over_cap_title.format(
                         count=len(batch), cap=chat.daily_cap
                     )
-                    send = self._digest_sender(chat, batch, title, ranking)
+                    send = self._compose.digest(chat, batch, title, ranking)
                 else:
                     if ranking is not None:
                         due = await self._store.due_in_outbox(chat.id, now=self._now())
-                        entry = _best_first(due, ranking)[0] if due else entry
+                        entry = best_first(due, ranking)[0] if due else entry
                     batch = [entry]
-                    send = self._card_sender(chat, entry, topics, ranking)
+                    send = self._compose.card(chat, entry, topics, ranking)
                 outcome, done = await self._deliver(chat, batch, send)
                 report.add(done)
                 metrics.deliveries_settled(chat.platform, done)
@@ -343,58 +341,11 @@ class Dispatcher:
         midnight = start_of_day(self._now(), chat.timezone)
         return await self._store.sent_since(chat.id, midnight) >= chat.daily_cap
 
-    def _card_sender(
-        self,
-        chat: Chat,
-        entry: OutboxEntry,
-        topics: Sequence[Topic],
-        ranking: ChatRanking | None,
-    ) -> Callable[[], Awaitable[Callable[[], Awaitable[str]]]]:
-        async def prepare() -> Callable[[], Awaitable[str]]:
-            paper = await self._paper(entry.paper_id)
-            card = await self._library.card(paper, chat.language)
-            card = card.for_topics(matched_topics(paper, topics))
-            if entry.late:
-                card = card.as_late()
-            favorite = ranking.resembles.get(paper.arxiv_id) if ranking else None
-            if favorite:
-                line = RANKING_MESSAGES[chat.language].resembles.format(title=favorite)
-                card = card.with_topic_line(line)
-            platform = self._platforms[chat.platform]
-            return lambda: platform.send_card(chat.external_id, card)
-
-        return prepare
-
-    def _digest_sender(
-        self,
-        chat: Chat,
-        batch: Sequence[OutboxEntry],
-        title: str,
-        ranking: ChatRanking | None,
-    ) -> Callable[[], Awaitable[Callable[[], Awaitable[str]]]]:
-        async def prepare() -> Callable[[], Awaitable[str]]:
-            listed = []
-            for entry in batch:
-                paper = await self._paper(entry.paper_id)
-                takeaway = (await self._library.card(paper, chat.language)).section("takeaway")
-                top = ranking is not None and paper.arxiv_id in ranking.top
-                listed.append(DigestEntry(paper, takeaway.text if takeaway else "", top))
-            platform = self._platforms[chat.platform]
-            return lambda: platform.send_digest(chat.external_id, title, listed, chat.language)
-
-        return prepare
-
-    async def _paper(self, paper_id: str) -> Paper:
-        paper = await self._store.get_paper(paper_id)
-        if paper is None:
-            raise LookupError(f"paper {paper_id} is queued but not stored")
-        return paper
-
     async def _deliver(
         self,
         chat: Chat,
         batch: Sequence[OutboxEntry],
-        prepare: Callable[[], Awaitable[Callable[[], Awaitable[str]]]],
+        prepare: Prepare,
     ) -> tuple[_Outcome, DispatchReport]:
         """One message for `batch`: build it, wait for the limits, send it, record how it went."""
         report = DispatchReport()
@@ -473,26 +424,3 @@ class Dispatcher:
         await self._store.reschedule(ids, at=resume, error=error, counts=True)
         report.retried += len(ids)
         return _Outcome.LATER
-
-
-def _best_first(entries: Sequence[OutboxEntry], ranking: ChatRanking | None) -> list[OutboxEntry]:
-    """Entries best-ranked first; queue order without a ranking, and among unranked ones."""
-    if ranking is None:
-        return list(entries)
-    return sorted(entries, key=lambda entry: ranking.position(entry.paper_id))
-
-
-def start_of_day(now: datetime, timezone: str) -> datetime:
-    """Midnight of `now`'s day in the chat's time zone, in UTC."""
-    local = now.astimezone(zone(timezone))
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
-def last_occurrence(hhmm: str, timezone: str, now: datetime) -> datetime:
-    """The latest moment at or before `now` when the clock in `timezone` read `hhmm`."""
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    local = now.astimezone(zone(timezone))
-    moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if moment > local:
-        moment -= timedelta(days=1)
-    return moment.astimezone(UTC)

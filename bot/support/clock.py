@@ -7,7 +7,7 @@ date (a Friday, a holiday) instead of waiting for it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
@@ -24,3 +24,19 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
         return ZoneInfo("UTC")
+
+
+def start_of_day(now: datetime, timezone: str) -> datetime:
+    """Midnight of `now`'s day in the chat's time zone, in UTC."""
+    local = now.astimezone(zone(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def last_occurrence(hhmm: str, timezone: str, now: datetime) -> datetime:
+    """The latest moment at or before `now` when the clock in `timezone` read `hhmm`."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    local = now.astimezone(zone(timezone))
+    moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if moment > local:
+        moment -= timedelta(days=1)
+    return moment.astimezone(UTC)
