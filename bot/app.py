@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import handlers
@@ -21,6 +21,7 @@ from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
 from bot.ops import metrics
 from bot.ops.health import HealthServer
+from bot.schedule.leader import Cluster, replica_name
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store, migrate
@@ -41,6 +42,8 @@ class Core:
     service: Service
     stop: asyncio.Event
     """Set to end `run`: by SIGTERM/SIGINT, or by an adapter that cannot go on."""
+    replica: str = field(default_factory=replica_name)
+    """This process among the replicas sharing the database (leases, heartbeats)."""
 
 
 @asynccontextmanager
@@ -58,6 +61,7 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            replica_lease=_replica_lease(settings),
         )
         yield Core(settings, store, source, library, service, stop or asyncio.Event())
     finally:
@@ -90,14 +94,19 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
+            cluster = Cluster(core.store, name=core.replica, lease=_replica_lease(settings))
             poller = Poller.build(core.store, core.source, core.library, started)
-            scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
+            scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES, cluster)
+            cluster.poll.on_gain = scheduler.poll_now
+            await cluster.join()
             scheduler.start()
+            clustering = asyncio.create_task(cluster.run(stop))
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))
             try:
                 await stop.wait()
             finally:
                 await scheduler.stop()
+                await clustering
             log.info("stopping")
         finally:
             for adapter in reversed(started):
@@ -119,4 +128,9 @@ def _health_server(core: Core, adapters: list[ChatAdapter]) -> HealthServer | No
         port=settings.HEALTH_PORT,
         poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
         platforms=[adapter.name for adapter in adapters],
+        replica_lease=_replica_lease(settings),
     )
+
+
+def _replica_lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.REPLICA_LEASE_SECONDS)

@@ -24,6 +24,7 @@ from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivError, ArxivSource
 from bot.source.ids import InvalidArxivId, parse_arxiv_id
 from bot.store import Store, migrate
+from bot.store.single_run import DatabaseInUse, only_run_on
 from bot.summarize import make_summarizer
 from bot.support.config import ConfigError, Settings, load_settings
 from bot.support.logs import configure_logging
@@ -115,7 +116,12 @@ def _run(settings: Settings) -> int:
     if settings.TELEGRAM_BOT_TOKEN is None and settings.SLACK_BOT_TOKEN is None:
         print(SETUP_SCREEN, file=sys.stderr)
         return EXIT_USAGE
-    asyncio.run(app.run(settings))
+    try:
+        with only_run_on(settings.DATABASE_URL):
+            asyncio.run(app.run(settings))
+    except DatabaseInUse as exc:
+        print(f"paperbell: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 

@@ -73,6 +73,8 @@ class Messages:
     not_polled: str
     last_poll: str
     last_poll_and_next: str
+    replicas: str
+    replicas_no_poller: str
     last_announcement: str
     last_announcement_received: str
     next_announcement: str
@@ -146,6 +148,9 @@ MESSAGES: dict[Language, Messages] = {
         not_polled="• Not polled arXiv yet.",
         last_poll="• Last poll of arXiv: {at}.",
         last_poll_and_next="• Last poll of arXiv: {at}; next about {next}.",
+        replicas="• Polling arXiv: replica {leader}; dispatchers live: {count}.",
+        replicas_no_poller="• Polling arXiv: no replica right now (one takes over within two "
+        "minutes); dispatchers live: {count}.",
         last_announcement="• Last arXiv announcement: {at}.",
         last_announcement_received="• Last arXiv announcement: {at}, received {seen}.",
         next_announcement="• Next arXiv announcement: {at} (none on Friday and Saturday "
@@ -233,6 +238,9 @@ MESSAGES: dict[Language, Messages] = {
         not_polled="• 还没有查询过 arXiv。",
         last_poll="• 最近一次查询 arXiv：{at}。",
         last_poll_and_next="• 最近一次查询 arXiv：{at}；下一次大约在 {next}。",
+        replicas="• 查询 arXiv 的副本：{leader}；在线的发送进程：{count} 个。",
+        replicas_no_poller="• 查询 arXiv 的副本：暂无（两分钟内会有副本接手）；"
+        "在线的发送进程：{count} 个。",
         last_announcement="• 最近一次 arXiv 公告：{at}。",
         last_announcement_received="• 最近一次 arXiv 公告：{at}，收到于 {seen}。",
         next_announcement="• 下一次 arXiv 公告：{at}（周五、周六晚上和节假日没有公告；"

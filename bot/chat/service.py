@@ -91,10 +91,13 @@ class Service:
         default_language: Language,
         *,
         poll_interval: timedelta | None = None,
+        replica_lease: timedelta = timedelta(seconds=60),
         now: Clock = utcnow,
     ) -> None:
-        """`poll_interval` lets `/status` say when the next poll comes; `now` is the clock."""
+        """`poll_interval` lets `/status` say when the next poll comes; `replica_lease`,
+        which replicas count as live; `now` is the clock."""
         self._store = store
+        self._replica_lease = replica_lease
         self._library = library
         self._default_language = default_language
         self._poll_interval = poll_interval
@@ -296,6 +299,7 @@ class Service:
             )
         poll = await self._store.get_poll_state()
         lines.append(self._poll_line(poll.last_poll_at, chat_zone, language))
+        lines.append(await self._replicas_line(language))
         if poll.last_mailing is not None:
             announced = _at(public_at(poll.last_mailing), chat_zone, language)
             if poll.last_mailing_seen_at is None:
@@ -306,6 +310,14 @@ class Service:
         next_at = _at(public_at(next_mailing(now)), chat_zone, language)
         lines.append(messages.next_announcement.format(at=next_at))
         return [Notice("\n".join(lines))]
+
+    async def _replicas_line(self, language: Language) -> str:
+        """Which replica polls arXiv and how many send: "is anyone on duty" at a glance."""
+        messages = MESSAGES[language]
+        view = await self._store.replica_view(now=self._now(), live_within=self._replica_lease)
+        if view.poll_leader is None:
+            return messages.replicas_no_poller.format(count=view.dispatchers)
+        return messages.replicas.format(leader=view.poll_leader, count=view.dispatchers)
 
     def _poll_line(self, last_poll: datetime | None, zone: ZoneInfo, language: Language) -> str:
         messages = MESSAGES[language]

@@ -51,7 +51,7 @@ from bot.delivery.platforms import (
     Rejected,
     RetryLater,
 )
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import rate_limiter
 from bot.match.matching import matched_topics
 from bot.ops import metrics
 from bot.source.papers import Paper
@@ -124,7 +124,9 @@ class Dispatcher:
         self._store = store
         self._library = library
         self._platforms = {platform.name: platform for platform in platforms}
-        self._limiters = {name: RateLimiter(p.limits) for name, p in self._platforms.items()}
+        self._limiters = {
+            name: rate_limiter(store, name, p.limits) for name, p in self._platforms.items()
+        }
         self._now = now
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._concurrency = concurrency

@@ -8,8 +8,8 @@ use go to other chats. The per-chat wait comes first and the overall slot is res
 only when that wait is over, so a waiting chat never books overall capacity it cannot
 use yet.
 
-Limits are per process. Two dispatchers sending for the same bot share the platform's
-budget, so each should be given its share (e.g. half the overall rate).
+These limits are per process. Replicas on one PostgreSQL database share one budget
+through `bot.delivery.shared_ratelimit` instead; `rate_limiter` picks the right one.
 """
 
 from __future__ import annotations
@@ -17,11 +17,29 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from bot.delivery.platforms import RateLimits
+from bot.delivery.shared_ratelimit import SharedRateLimiter
+from bot.store import Store
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Limiter(Protocol):
+    """What senders call, whether the budget is this process's or the cluster's."""
+
+    async def acquire(self, chat_id: str, *, group: bool) -> None: ...
+
+    def pause(self, chat_id: str, seconds: float) -> None: ...
+
+
+def rate_limiter(store: Store, platform: str, limits: RateLimits) -> Limiter:
+    """The platform's budget: shared in the database when replicas may share it."""
+    if store.coordinates_replicas:
+        return SharedRateLimiter(store, platform, limits)
+    return RateLimiter(limits)
 
 
 class RateLimiter:

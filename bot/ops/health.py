@@ -67,10 +67,13 @@ class HealthServer:
         port: int,
         poll_interval: timedelta,
         platforms: Sequence[str] = (),
+        replica_lease: timedelta = timedelta(seconds=60),
         now: Clock = utcnow,
     ) -> None:
-        """`platforms`: the ones running, so their outbox depth shows even when it is 0."""
+        """`platforms`: the ones running, so their outbox depth shows even when it is 0.
+        `replica_lease`: a replica not heard from for this long no longer counts as live."""
         self._store = store
+        self._replica_lease = replica_lease
         self._host = host
         self._port = port
         self._stale_after = poll_interval * STALE_AFTER_POLLS
@@ -124,9 +127,29 @@ class HealthServer:
             problems.append(problem)
         return Health(success, age, uptime, "reachable", problems)
 
+    async def replicas(self) -> dict[str, Any]:
+        """Which replica polls arXiv and how many dispatch, for `/healthz`; not a health
+        condition: a poll lease between holders is a normal minute of a takeover."""
+        try:
+            async with asyncio.timeout(DATABASE_TIMEOUT):
+                view = await self._store.replica_view(
+                    now=self._now(), live_within=self._replica_lease
+                )
+        except Exception as exc:
+            log.warning("healthz: could not read the replicas: %s", _describe(exc))
+            return {}
+        return {
+            "poll_lease_holder": view.poll_leader,
+            "live_dispatchers": view.dispatchers,
+            "replicas": [replica.name for replica in view.replicas],
+        }
+
     async def _healthz(self, _request: web.Request) -> web.Response:
         health = await self.check()
-        return web.json_response(health.as_json(), status=200 if health.healthy else 503)
+        body = health.as_json()
+        if health.database == "reachable":
+            body.update(await self.replicas())
+        return web.json_response(body, status=200 if health.healthy else 503)
 
     async def _livez(self, _request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "process": "up"})
@@ -135,6 +158,7 @@ class HealthServer:
         try:
             async with asyncio.timeout(DATABASE_TIMEOUT):
                 await metrics.refresh(self._store, self._platforms)
+                await metrics.refresh_replicas(self._store, self._now(), self._replica_lease)
         except Exception as exc:
             # The counters are still worth having when the database is away.
             log.warning("metrics: could not read the database: %s", _describe(exc))

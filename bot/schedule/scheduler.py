@@ -4,7 +4,9 @@ A cycle is: discover (feed, metadata, catch-up) → store and queue (one transac
 summarize each queued paper once per language its chats read → dispatch until the
 outbox is drained. `paperbell poll` runs one cycle and exits; `paperbell run` runs one
 every POLL_INTERVAL_MINUTES through APScheduler, beside a dispatch loop (retries,
-backoffs) and a digest job, all on the adapters' event loop.
+backoffs) and a digest job, all on the adapters' event loop. With replicas, every one
+dispatches, only the holder of the poll lease polls, and a job runs once per due time
+cluster-wide (`bot.schedule.leader`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.delivery.delivery import Dispatcher
 from bot.delivery.platforms import Platform
 from bot.ops import metrics
 from bot.schedule.discovery import Discovery
+from bot.schedule.leader import Cluster
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
 
@@ -123,8 +126,8 @@ class Poller:
     async def cycle(self, wait: timedelta = timedelta(minutes=5)) -> CycleReport:
         return await run_cycle(self.store, self.discovery, self.library, self.dispatcher, wait=wait)
 
-    def scheduler(self, poll_minutes: int) -> Scheduler:
-        return Scheduler(self.cycle, self.dispatcher, poll_minutes=poll_minutes)
+    def scheduler(self, poll_minutes: int, cluster: Cluster | None = None) -> Scheduler:
+        return Scheduler(self.cycle, self.dispatcher, poll_minutes=poll_minutes, cluster=cluster)
 
 
 class Scheduler:
@@ -144,8 +147,11 @@ class Scheduler:
         poll_minutes: int,
         digest_every: timedelta = timedelta(minutes=1),
         dispatch_idle: timedelta = timedelta(seconds=30),
+        cluster: Cluster | None = None,
     ) -> None:
+        """`cluster`: the replicas this one shares the database with; None for a lone process."""
         self._cycle = cycle
+        self._cluster = cluster
         self._dispatcher = dispatcher
         self._poll_minutes = poll_minutes
         self._digest_every = digest_every
@@ -213,11 +219,23 @@ class Scheduler:
         job = self._scheduler.get_job(POLL_JOB)
         return None if job is None else job.next_run_time
 
+    async def poll_now(self) -> None:
+        """Poll at once rather than at the next interval (this replica just took the poll
+        over from one that stopped); before `start` the first poll comes anyway."""
+        if self._scheduler.get_job(POLL_JOB) is not None:
+            self._scheduler.modify_job(POLL_JOB, next_run_time=datetime.now(UTC))
+
     async def _poll(self) -> None:
+        if self._cluster is not None and not self._cluster.leads():
+            return
         await self._tracked(self._cycle())
         self._dispatcher.wake()
 
     async def _send_digests(self) -> None:
+        if self._cluster is not None and not await self._cluster.first_to_run(
+            DIGEST_JOB, self._digest_every
+        ):
+            return
         await self._tracked(self._dispatcher.send_digests())
 
     async def _tracked(self, job: Awaitable[object]) -> None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 from sqlalchemy.engine import URL
 
 from bot.store.chats import ChatsRepository
+from bot.store.cluster import ClusterRepository
 from bot.store.db import create_engine
 from bot.store.favorites import FavoritesRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.polls import PollsRepository
 
 
-class Store(ChatsRepository, FavoritesRepository, PollsRepository, OutboxRepository):
+class Store(
+    ChatsRepository, FavoritesRepository, PollsRepository, OutboxRepository, ClusterRepository
+):
     @classmethod
     def connect(cls, url: str | URL) -> Store:
         """A store on an already migrated database (see `bot.store.migrate`)."""
