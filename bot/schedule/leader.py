@@ -68,7 +68,10 @@ class LeaseKeeper:
         self._now = now
 
     async def tick(self) -> bool:
-        """Take or renew the lease once; run the hooks when that changes who holds it."""
+        """Take or renew the lease once; run the hooks when that changes who holds it.
+
+        Returns whether the database gave this replica the lease; a failing hook raises.
+        """
         try:
             held = await self._store.acquire_lease(
                 self.name, self.holder, now=self._now(), ttl=self._ttl
@@ -77,12 +80,18 @@ class LeaseKeeper:
             # Unable to renew means unable to know no one else took over: step back.
             log.warning("Could not renew the %s lease: %s", self.name, exc)
             held = False
-        if held != self.held:
-            self.held = held
-            log.info("%s the %s lease", "Took" if held else "Lost", self.name)
-            hook = self.on_gain if held else self.on_loss
-            if hook is not None:
-                await hook()
+        if held and not self.held:
+            # Holding only once the role is really taken up: a hook that fails is tried
+            # again at the next renewal.
+            if self.on_gain is not None:
+                await self.on_gain()
+            self.held = True
+            log.info("Took the %s lease", self.name)
+        elif self.held and not held:
+            self.held = False
+            log.info("Lost the %s lease", self.name)
+            if self.on_loss is not None:
+                await self.on_loss()
         return held
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -90,7 +99,10 @@ class LeaseKeeper:
         then give it back so that another replica need not wait for it to expire."""
         try:
             while not stop.is_set():
-                await self.tick()
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("Taking up the %s role failed; trying again", self.name)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._ttl.total_seconds() / 3)
         finally:

@@ -61,6 +61,7 @@ from handlers.telegram.markup import (
     share_result,
     text_parts,
 )
+from handlers.telegram.polling import PollingLease
 from handlers.telegram.texts import TEXTS, Texts
 from handlers.telegram.webhook import WebhookServer
 
@@ -114,7 +115,9 @@ class TelegramAdapter:
         stop: asyncio.Event,
         *,
         request_timeout: float = 10.0,
+        replica: str = "paperbell",
     ) -> None:
+        """`replica`: this process's name among replicas, for the long-polling lease."""
         if settings.TELEGRAM_BOT_TOKEN is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self._service = service
@@ -128,6 +131,13 @@ class TelegramAdapter:
         self._webhook_listen = settings.TELEGRAM_WEBHOOK_LISTEN
         self._webhook_port = settings.TELEGRAM_WEBHOOK_PORT
         self._webhook: WebhookServer | None = None
+        self._polling = PollingLease(
+            store,
+            replica,
+            ttl=timedelta(seconds=settings.REPLICA_LEASE_SECONDS),
+            start_polling=self._poll_updates,
+            stop_polling=self._stop_updates,
+        )
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._tap_locks: dict[int, asyncio.Lock] = {}
         self._app = (
@@ -185,10 +195,7 @@ class TelegramAdapter:
     async def stop(self) -> None:
         if self._webhook is not None:
             await self._webhook.stop()
-        updater = self._app.updater
-        if updater is not None and updater.running:
-            with contextlib.suppress(_Superseded):
-                await updater.stop()
+        await self._polling.stop()
         await self._let_handlers_finish()
         if self._app.running:
             await self._app.stop()
@@ -234,6 +241,12 @@ class TelegramAdapter:
             log.warning("Telegram refused the command menu: %s", error)
 
     async def _start_polling(self) -> None:
+        """Poll for updates while this replica holds the long-polling lease."""
+        await self._polling.start()
+        if not self._polling.polling:
+            log.info("Telegram: another replica takes the updates by long polling; standing by")
+
+    async def _poll_updates(self) -> None:
         updater = self._app.updater
         if updater is None:
             raise RuntimeError("the application was built without an updater")
@@ -242,6 +255,12 @@ class TelegramAdapter:
             allowed_updates=ALLOWED_UPDATES,
             error_callback=self._on_polling_error,
         )
+
+    async def _stop_updates(self) -> None:
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            with contextlib.suppress(_Superseded):
+                await updater.stop()
 
     async def _start_webhook(self, url: str) -> None:
         self._webhook = WebhookServer(
