@@ -56,10 +56,12 @@ _PAUSE = text(
 @dataclass(frozen=True, slots=True)
 class Slot:
     """A rate-limit answer: wait `wait` seconds; `booked` says whether the message may go
-    then, or must ask again (its chat was not free yet)."""
+    then (at `send_at`, Unix seconds on the database's clock), or must ask again (its
+    chat was not free yet)."""
 
     wait: float
     booked: bool
+    send_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +202,7 @@ class ClusterRepository(Repository):
             ).one()
             free_at = booked.send_at + chat_gap
             await conn.execute(_BOOK_CHAT, {"scope": chat, "free_at": free_at})
-        return Slot(max(float(booked.wait), 0.0), booked=True)
+        return Slot(max(float(booked.wait), 0.0), booked=True, send_at=float(booked.send_at))
 
     async def pause_sends(self, chat: str, seconds: float) -> None:
         """Nothing goes to `chat` from any replica before `seconds` from now."""

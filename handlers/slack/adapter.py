@@ -35,8 +35,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.cards import Card
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
+from bot.store import Store
 from bot.support.config import ConfigError, Settings
 from handlers.slack import blocks
+from handlers.slack.dedupe import SharedEventGuard
 from handlers.slack.interactions import Interactions, SubscribePolicy
 from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
 from handlers.slack.security import ReplayGuard, SignatureCheck
@@ -83,9 +85,11 @@ class SlackAdapter:
         stop: asyncio.Event | None = None,
         clock: Clock | None = None,
         timeout: int = DEFAULT_TIMEOUT,
+        store: Store | None = None,
     ) -> None:
         """`stop` is set to end the bot when Slack cannot be served; `clock` is what request
-        signatures are checked against (tests set it)."""
+        signatures are checked against (tests set it); `store`, when given, makes an event
+        handled once across every replica on it."""
         if settings.SLACK_BOT_TOKEN is None:
             raise ConfigError("SLACK_BOT_TOKEN: needed to run the Slack adapter")
         token = settings.SLACK_BOT_TOKEN.get_secret_value()
@@ -121,6 +125,8 @@ class SlackAdapter:
             before_authorize=verification,
         )
         self.app.use(ReplayGuard())
+        if store is not None:
+            self.app.use(SharedEventGuard(store))
         self._interactions = Interactions(
             service, self.client, SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY), self._spawn
         )
@@ -266,7 +272,7 @@ def create(settings: Settings, core: Core) -> SlackAdapter | None:
     if settings.SLACK_BOT_TOKEN is None:
         return None
     try:
-        return SlackAdapter(settings, core.service, stop=core.stop)
+        return SlackAdapter(settings, core.service, stop=core.stop, store=core.store)
     except ConfigError as exc:
         log.error("Slack cannot start: %s", exc)
         core.stop.set()
