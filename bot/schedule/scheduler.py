@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 POLL_JOB = "paperbell-poll"
 DIGEST_JOB = "paperbell-digests"
+REPLICA_DISPATCH_IDLE = timedelta(seconds=2)
+"""How often a replica's dispatcher looks for work it was not woken for: the poll that
+queued it ran in another replica. One indexed query per replica every two seconds."""
 STOP_GRACE = timedelta(seconds=5)
 """How long `Scheduler.stop` lets sends in flight finish: SIGTERM must end the process
 within 10 s, and the adapters and connections still need closing after."""
@@ -127,7 +130,17 @@ class Poller:
         return await run_cycle(self.store, self.discovery, self.library, self.dispatcher, wait=wait)
 
     def scheduler(self, poll_minutes: int, cluster: Cluster | None = None) -> Scheduler:
-        return Scheduler(self.cycle, self.dispatcher, poll_minutes=poll_minutes, cluster=cluster)
+        if cluster is None or not self.store.coordinates_replicas:
+            return Scheduler(
+                self.cycle, self.dispatcher, poll_minutes=poll_minutes, cluster=cluster
+            )
+        return Scheduler(
+            self.cycle,
+            self.dispatcher,
+            poll_minutes=poll_minutes,
+            cluster=cluster,
+            dispatch_idle=REPLICA_DISPATCH_IDLE,
+        )
 
 
 class Scheduler:
