@@ -9,9 +9,7 @@ second per chat and 20 a minute per group with 429s) and the fake arXiv. Short l
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -30,60 +28,13 @@ from tests.fakes.mailings import DailyArxiv
 from tests.fakes.outbox import StaticSummarizer, execute, library, queue
 from tests.fakes.papers import make_paper
 from tests.fakes.platform import InMemoryPlatform
+from tests.fakes.replicas import Replica, holder
 from tests.fakes.running_bot import announce, cards_by_chat, environment, followers
 from tests.fakes.telegram_harness import eventually
 from tests.fakes.telegram_server import FakeTelegram
 
 LEASE_SECONDS = "1.5"
 ALICE = 1001
-
-
-class Replica:
-    """One `paperbell run` process, its log in a file (a pipe nobody reads would fill)."""
-
-    def __init__(self, env: dict[str, str], folder: Path, name: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.log_path = folder / f"{name}.log"
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=folder,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    @property
-    def name(self) -> str:
-        """The replica name it takes in leases (host:pid)."""
-        return f"{os.uname().nodename}:{self.process.pid}"
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def terminate(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.log()
-
-
-async def holder(database_url: str, lease: str) -> str | None:
-    rows = await execute(
-        database_url,
-        "SELECT holder FROM cluster_leases WHERE name = :name AND expires_at > :now",
-        name=lease,
-        now=datetime.now(UTC),
-    )
-    return rows[0][0] if rows else None
 
 
 @pytest.fixture
