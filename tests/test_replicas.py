@@ -136,11 +136,12 @@ async def test_long_polling_on_two_replicas_never_conflicts_and_survives_the_pol
     chat = telegram.private_chat(alice)
 
     async def polling() -> bool:
-        return telegram.is_polling and await holder(postgres_url, UPDATES_LEASE) is not None
+        leases = [await holder(postgres_url, name) for name in (UPDATES_LEASE, POLL_LEASE)]
+        return telegram.is_polling and None not in leases
 
     await eventually(polling, timeout=60)
-    telegram.send_text(chat, alice, "/help")
-    await telegram.wait_for(lambda: len(telegram.messages_in(ALICE)) == 1, timeout=30)
+    telegram.send_text(chat, alice, "/status")
+    [status] = await telegram.wait_for(lambda: telegram.messages_in(ALICE), timeout=30)
     poller_name = await holder(postgres_url, UPDATES_LEASE)
     [poller] = [r for r in pair if r.name == poller_name]
     [standby] = [r for r in pair if r is not poller]
@@ -155,6 +156,8 @@ async def test_long_polling_on_two_replicas_never_conflicts_and_survives_the_pol
 
     assert [c for c in telegram.calls_to("getUpdates") if c.status == 409] == []
     assert "409" not in standby.terminate()
+    leader = next(r.name for r in pair if r.name in status.plain_text)
+    assert f"Polling arXiv: replica {leader}; dispatchers live: 2." in status.plain_text
 
 
 async def test_a_second_run_on_one_sqlite_file_is_refused_with_one_line(

@@ -70,7 +70,8 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp(
         "status",
         "",
-        "what this chat follows, its last delivery, and arXiv's next announcement",
+        "what this chat follows, its last delivery, which replica polls arXiv, "
+        "and arXiv's next announcement",
         "status",
     ),
 )

@@ -195,7 +195,7 @@ MESSAGES: dict[Language, Messages] = {
             "digest": "每天在这个时间发一条汇总，列出新论文，代替每篇一张卡片"
             "（时区默认 UTC，也可指定，如 Asia/Shanghai）",
             "cap": "每天最多发 N 张卡片，当天其余的论文汇总成一条",
-            "status": "这个聊天订阅了什么、最近一次推送和下一次 arXiv 公告",
+            "status": "这个聊天订阅了什么、最近一次推送、哪个副本在查询 arXiv 和下一次 arXiv 公告",
         },
         category_groups="arXiv 的分类大类。"
         "发送 {prefix}categories 加大类代码（如 cs）查看其中的分类：",

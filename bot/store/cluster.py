@@ -28,24 +28,27 @@ POLL_LEASE = "arxiv-poll"
 KEEP_RECORDS = timedelta(days=2)
 """How long a job run or Slack event is remembered: far longer than any retry or misfire."""
 
-# One reservation on PostgreSQL's clock. The chat's row is locked first: while the chat
-# must still wait, nothing else is booked (the caller sleeps and asks again), so a waiting
-# chat never holds overall capacity it cannot use; once it may go, the overall slot is
-# booked and the chat's next slot counted from it.
 _NOW = "extract(epoch from clock_timestamp())"
-_ENSURE_SLOT = text(
-    "INSERT INTO rate_slots (scope, free_at) VALUES (:scope, 0) ON CONFLICT (scope) DO NOTHING"
+# One reservation, one statement, on PostgreSQL's clock. While the chat must still wait,
+# nothing is booked (the caller sleeps and asks again), so a waiting chat never holds
+# overall capacity it cannot use; once it may go, the overall slot is booked and the
+# chat's next slot counted from it. The chat's row is read without a lock: only the
+# replica leasing the chat books for it, and a pause only ever moves it later.
+_RESERVE = text(
+    f"WITH t AS (SELECT {_NOW} AS now), "
+    "c AS (SELECT COALESCE((SELECT free_at FROM rate_slots WHERE scope = :chat), 0) AS free_at), "
+    "o AS ("
+    " INSERT INTO rate_slots (scope, free_at)"
+    " SELECT :overall, t.now + :overall_gap FROM t, c WHERE c.free_at <= t.now"
+    " ON CONFLICT (scope) DO UPDATE"
+    " SET free_at = GREATEST(rate_slots.free_at, excluded.free_at - :overall_gap) + :overall_gap"
+    " RETURNING free_at - :overall_gap AS send_at), "
+    "b AS ("
+    " INSERT INTO rate_slots (scope, free_at) SELECT :chat, o.send_at + :chat_gap FROM o"
+    " ON CONFLICT (scope) DO UPDATE SET free_at = GREATEST(rate_slots.free_at, excluded.free_at)) "
+    "SELECT c.free_at - t.now AS chat_wait, (SELECT send_at FROM o) AS send_at, t.now AS now "
+    "FROM t, c"
 )
-_CHAT_WAIT = text(
-    f"SELECT free_at - {_NOW} AS wait FROM rate_slots WHERE scope = :scope FOR UPDATE"
-)
-_BOOK_OVERALL = text(
-    "INSERT INTO rate_slots (scope, free_at) "
-    f"VALUES (:scope, {_NOW} + :gap) ON CONFLICT (scope) DO UPDATE "
-    f"SET free_at = GREATEST(rate_slots.free_at, {_NOW}) + :gap "
-    f"RETURNING free_at - :gap AS send_at, free_at - :gap - {_NOW} AS wait"
-)
-_BOOK_CHAT = text("UPDATE rate_slots SET free_at = :free_at WHERE scope = :scope")
 _PAUSE = text(
     "INSERT INTO rate_slots (scope, free_at) "
     f"VALUES (:scope, {_NOW} + :seconds) ON CONFLICT (scope) DO UPDATE "
@@ -192,17 +195,18 @@ class ClusterRepository(Repository):
         self, overall: str, chat: str, *, overall_gap: float, chat_gap: float
     ) -> Slot:
         """Book the next message to `chat`: wait for the chat, then for an overall slot."""
+        values = {
+            "overall": overall,
+            "chat": chat,
+            "overall_gap": overall_gap,
+            "chat_gap": chat_gap,
+        }
         async with self._write() as conn:
-            await conn.execute(_ENSURE_SLOT, {"scope": chat})
-            chat_wait = (await conn.execute(_CHAT_WAIT, {"scope": chat})).scalar_one()
-            if chat_wait > 0:
-                return Slot(float(chat_wait), booked=False)
-            booked = (
-                await conn.execute(_BOOK_OVERALL, {"scope": overall, "gap": overall_gap})
-            ).one()
-            free_at = booked.send_at + chat_gap
-            await conn.execute(_BOOK_CHAT, {"scope": chat, "free_at": free_at})
-        return Slot(max(float(booked.wait), 0.0), booked=True, send_at=float(booked.send_at))
+            row = (await conn.execute(_RESERVE, values)).one()
+        if row.send_at is None:
+            return Slot(float(row.chat_wait), booked=False)
+        send_at = float(row.send_at)
+        return Slot(max(send_at - float(row.now), 0.0), booked=True, send_at=send_at)
 
     async def pause_sends(self, chat: str, seconds: float) -> None:
         """Nothing goes to `chat` from any replica before `seconds` from now."""
