@@ -1,33 +1,25 @@
-"""The `paperbell` command: run | poll | preview | db.
+"""The `paperbell` command: run | poll | preview | db | doctor | export-favorites.
 
-Expected failures (a bad ID, arXiv down, a bad setting) end in one line and an exit
-code, never a traceback.
+Expected failures (a bad ID, arXiv down, a bad setting, a database that does not answer
+or refuses the credentials) end in one line and an exit code, never a traceback.
+
+`--help` and a mistyped argument must answer at once, so only the standard library is
+imported up here: each command imports what it needs (SQLAlchemy, the platform SDKs,
+arxiv, the LLM client) when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot import app
-from bot.cards.cards import build_card
-from bot.ops import backup, doctor
-from bot.render.slack_blocks import render_slack
-from bot.render.telegram_html import render_telegram
-from bot.render.text import render_text
-from bot.schedule.scheduler import Poller
-from bot.source.arxiv_source import ArxivError, ArxivSource
-from bot.source.ids import InvalidArxivId, parse_arxiv_id
-from bot.store import Store, migrate
-from bot.store.single_run import DatabaseInUse, only_run_on
-from bot.summarize import make_summarizer
-from bot.support.config import ConfigError, Settings, load_settings
-from bot.support.logs import configure_logging
+if TYPE_CHECKING:
+    from bot.source.ids import ArxivId
+    from bot.support.config import Settings
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -81,20 +73,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _preview(settings: Settings, raw_id: str, language: str, fmt: str) -> int:
+def _say(line: str) -> None:
+    print(f"paperbell: {line}", file=sys.stderr)
+
+
+def _settings() -> Settings | None:
+    from bot.support.config import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        _say(f"bad setting: {exc}")
+        return None
+
+
+def _preview_command(raw_id: str, language: str | None, fmt: str) -> int:
+    """The ID is checked before anything heavy is imported: a typo answers at once."""
+    from bot.source.ids import InvalidArxivId, parse_arxiv_id
+
     try:
         arxiv_id = parse_arxiv_id(raw_id)
     except InvalidArxivId as exc:
-        print(f"paperbell: {exc}", file=sys.stderr)
+        _say(str(exc))
         return EXIT_USAGE
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    from bot.support.logs import configure_logging
+
+    configure_logging(settings, one_shot=True)
+    return asyncio.run(_preview(settings, arxiv_id, language or settings.DEFAULT_LANGUAGE, fmt))
+
+
+async def _preview(settings: Settings, arxiv_id: ArxivId, language: str, fmt: str) -> int:
+    import json
+
+    from bot.cards.cards import build_card
+    from bot.render.slack_blocks import render_slack
+    from bot.render.telegram_html import render_telegram
+    from bot.render.text import render_text
+    from bot.source.arxiv_source import ArxivError, ArxivSource
+    from bot.summarize import make_summarizer
+
     source = ArxivSource.from_settings(settings)
     try:
         paper = await source.fetch_one(arxiv_id)
     except ArxivError as exc:
-        print(f"paperbell: {exc}", file=sys.stderr)
+        _say(str(exc))
         return EXIT_FAILURE
     if paper is None:
-        print(f"paperbell: arXiv has no paper {arxiv_id}.", file=sys.stderr)
+        _say(f"arXiv has no paper {arxiv_id}.")
         return EXIT_FAILURE
     summarizer = make_summarizer(settings)
     try:
@@ -112,22 +140,35 @@ async def _preview(settings: Settings, raw_id: str, language: str, fmt: str) -> 
     return 0
 
 
-def _run(settings: Settings) -> int:
-    if settings.TELEGRAM_BOT_TOKEN is None and settings.SLACK_BOT_TOKEN is None:
-        print(SETUP_SCREEN, file=sys.stderr)
-        return EXIT_USAGE
+def _run_alone(settings: Settings) -> int:
+    """`paperbell run`: one process per SQLite file; PostgreSQL takes any number (replicas)."""
+    from bot.store.single_run import DatabaseInUse, only_run_on
+
     try:
         with only_run_on(settings.DATABASE_URL):
-            asyncio.run(app.run(settings))
+            return asyncio.run(_run(settings))
     except DatabaseInUse as exc:
         print(f"paperbell: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+async def _run(settings: Settings) -> int:
+    """Wait for the database (it may start after the bot), then run until stopped."""
+    from bot import app
+    from bot.store.reach import wait_for_database
+
+    bound = timedelta(seconds=settings.DATABASE_WAIT_SECONDS)
+    await wait_for_database(settings.DATABASE_URL, bound, _say)
+    await app.run(settings)
     return 0
 
 
 async def _poll(settings: Settings) -> int:
     """One poll cycle for cron and Kubernetes CronJobs: exit 0 once everything due is sent,
     1 if arXiv could not be asked (what was queued before still goes out)."""
+    from bot import app
+    from bot.schedule.scheduler import Poller
+
     async with app.open_core(settings) as core:
         adapters = app.load_adapters(core)
         if not adapters:
@@ -139,47 +180,73 @@ async def _poll(settings: Settings) -> int:
             for adapter in adapters:
                 await adapter.stop()
     if report.error:
-        print(f"paperbell: {report.error}", file=sys.stderr)
+        _say(str(report.error))
         return EXIT_FAILURE
     return 0
 
 
 async def _export_favorites(settings: Settings) -> int:
+    import json
+
+    from bot.ops import backup
+    from bot.store import Store
+
     store = Store.connect(settings.DATABASE_URL)
     try:
         exported = await backup.export_favorites(store)
-    except SQLAlchemyError as exc:
-        detail = " ".join(str(exc.__cause__ or exc).split())
-        print(f"paperbell: cannot read the database: {detail}", file=sys.stderr)
-        return EXIT_FAILURE
     finally:
         await store.close()
     print(json.dumps(exported, ensure_ascii=False, indent=2))
     return 0
 
 
+def _db(settings: Settings, action: str) -> int:
+    from bot.store import migrate
+
+    if action == "upgrade":
+        migrate.upgrade(settings.DATABASE_URL)
+        print(f"database is at migration {migrate.head()}")
+    else:
+        print(migrate.current(settings.DATABASE_URL) or "no migration applied")
+    return 0
+
+
+def _on_database(settings: Settings, command: Callable[[], int]) -> int:
+    """Run a command that uses the database; its failing to answer is one line, exit 1."""
+    from bot.store.reach import UNREACHABLE, DatabaseUnreachable, describe
+
+    try:
+        return command()
+    except DatabaseUnreachable as exc:
+        _say(str(exc))
+    except UNREACHABLE as exc:
+        _say(describe(settings.DATABASE_URL, exc))
+    except OSError as exc:  # e.g. the SQLite file's folder cannot be created
+        _say(str(exc))
+    return EXIT_FAILURE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "doctor":
-        return doctor.main()
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"paperbell: bad setting: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    configure_logging(settings, one_shot=args.command == "preview")
     if args.command == "preview":
-        language = args.lang or settings.DEFAULT_LANGUAGE
-        return asyncio.run(_preview(settings, args.arxiv_id, language, args.format))
-    if args.command == "db":
-        if args.db_command == "upgrade":
-            migrate.upgrade(settings.DATABASE_URL)
-            print(f"database is at migration {migrate.head()}")
-        else:
-            print(migrate.current(settings.DATABASE_URL) or "no migration applied")
-        return 0
-    if args.command == "export-favorites":
-        return asyncio.run(_export_favorites(settings))
-    if args.command == "poll":
-        return asyncio.run(_poll(settings))
-    return _run(settings)
+        return _preview_command(args.arxiv_id, args.lang, args.format)
+    if args.command == "doctor":
+        from bot.ops import doctor
+
+        return doctor.main()
+    settings = _settings()
+    if settings is None:
+        return EXIT_USAGE
+    if args.command == "run" and not (settings.TELEGRAM_BOT_TOKEN or settings.SLACK_BOT_TOKEN):
+        print(SETUP_SCREEN, file=sys.stderr)
+        return EXIT_USAGE
+    from bot.support.logs import configure_logging
+
+    configure_logging(settings)
+    commands: dict[str, Callable[[], int]] = {
+        "run": lambda: _run_alone(settings),
+        "poll": lambda: asyncio.run(_poll(settings)),
+        "export-favorites": lambda: asyncio.run(_export_favorites(settings)),
+        "db": lambda: _db(settings, args.db_command),
+    }
+    return _on_database(settings, commands[args.command])

@@ -1,7 +1,7 @@
 """ArxivSource against a local arXiv: papers, paging, politeness, and every way arXiv fails.
 
-The real `arxiv` library and `requests` do the HTTP and the Atom parsing; only the server
-is local. Intervals, timeouts and back-offs are tiny so the whole file runs in seconds.
+Real `requests` does the HTTP and the module's own reader the Atom; only the server is
+local. Intervals, timeouts and back-offs are tiny so the whole file runs in seconds.
 """
 
 from __future__ import annotations

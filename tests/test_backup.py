@@ -99,6 +99,6 @@ def test_an_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("paperbell: cannot read the database:")
+    assert result.stderr.startswith("paperbell: cannot use the database DATABASE_URL=")
     assert "Connection refused" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

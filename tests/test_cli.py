@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.support.config import Settings
 from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.cli import ROOT, heavy_imports, paperbell
 from tests.fakes.papers import SEED_PAPER
 from tests.fakes.telegram_html import validate_telegram_html
 
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference" / "seed-card-2508.08189.md"
-
-
-def paperbell(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    clean.update(PYTHONPATH=str(ROOT), ARXIV_REQUEST_INTERVAL="0", **env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+REFERENCE = ROOT / "tests" / "fixtures" / "seed-card-2508.08189.md"
 
 
 @pytest.fixture
@@ -123,3 +106,22 @@ def test_db_upgrade_creates_the_sqlite_database_and_reports_the_revision(tmp_pat
     assert (tmp_path / "data" / "paperbell.db").exists()
     current = paperbell("db", "current", cwd=tmp_path)
     assert current.stdout.strip() and current.stdout.strip() in result.stdout
+
+
+def test_help_imports_none_of_the_heavy_libraries(tmp_path: Path) -> None:
+    assert heavy_imports("--help", cwd=tmp_path) == []
+
+
+def test_a_malformed_preview_imports_none_of_the_heavy_libraries(tmp_path: Path) -> None:
+    assert heavy_imports("preview", "not-an-id", cwd=tmp_path) == []
+
+
+def test_a_preview_does_import_what_it_needs(tmp_path: Path) -> None:
+    """The check above can fail: a command that fetches a paper imports arxiv's client."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/api/query"
+    imported = heavy_imports(
+        "preview", "2508.08189", cwd=tmp_path, ARXIV_API_URL=dead, ARXIV_TIMEOUT="0.5"
+    )
+    assert "arxiv" in imported

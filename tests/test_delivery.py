@@ -408,19 +408,23 @@ async def test_two_claims_at_once_never_share_a_chat(store: Store, other_store: 
 
 
 async def test_a_delivery_left_mid_send_by_a_dead_dispatcher_goes_again_after_its_lease(
-    store: Store, dispatcher: Dispatcher, platform: InMemoryPlatform, database_url: str
+    store: Store,
+    dispatcher: Dispatcher,
+    platform: InMemoryPlatform,
+    database_url: str,
+    clock: TestClock,
 ) -> None:
     chat = await new_chat(store, "1")
     await queue(store, chat, papers(3))
-    lease = timedelta(seconds=0.5)
-    now = datetime.now(UTC)
+    lease = timedelta(minutes=5)
+    now = clock()
     (held,) = await store.claim_chats("dead", ["memory"], now=now, lease=lease, limit=1)
     entry = await store.next_in_outbox(held.id)
     assert entry is not None
     assert await store.start_sending([entry.id], held.id, "dead", now=now, lease=lease)
 
     while_leased = await dispatcher.drain()
-    await asyncio.sleep(0.6)
+    clock.advance(lease)
     after = await dispatcher.drain()
 
     assert while_leased.messages == 0

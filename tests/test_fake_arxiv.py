@@ -6,10 +6,12 @@ a bug in the fake cannot hide behind a matching bug in the code under test.
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -221,3 +223,18 @@ def test_an_rss_day_without_announcements_still_has_its_dates(arxiv: FakeArxiv) 
 def test_unknown_paths_are_not_found(arxiv: FakeArxiv) -> None:
     assert get(arxiv.url + "/api/nothing")[0] == 404
     assert get(arxiv.url + "/rss/")[0] == 404
+
+
+def test_a_held_answer_goes_out_only_once_released(arxiv: FakeArxiv) -> None:
+    arxiv.add(SEED_PAPER)
+    release = arxiv.hold()
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(get, f"{arxiv.api_url}?id_list={SEED_PAPER.arxiv_id}")
+        deadline = time.monotonic() + 10
+        while not arxiv.requests:  # recorded on arrival, before it is answered
+            assert time.monotonic() < deadline and not answer.done()
+            time.sleep(0.01)
+        assert arxiv.requests[0].finished is None and not answer.done()
+        release.set()
+        status, _, body = answer.result(timeout=10)
+    assert status == 200 and SEED_PAPER.title.encode() in body

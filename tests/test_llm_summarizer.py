@@ -30,8 +30,9 @@ from bot.source.ids import ArxivId
 from bot.store import Store
 from bot.summarize import Summary, make_summarizer
 from bot.summarize.grounding import Sections, Source, check
-from bot.summarize.llm import PROMPT_VERSION, Answer, LLMSummarizer, summarizer_name
+from bot.summarize.llm import LLMSummarizer, summarizer_name
 from bot.summarize.offline import OfflineSummarizer
+from bot.summarize.prompt import PROMPT_VERSION, Answer
 from bot.support.config import ConfigError, Language, Settings, load_settings
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.openai_server import (

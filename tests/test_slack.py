@@ -7,6 +7,7 @@ response_url the fake hosts).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -78,13 +79,15 @@ async def test_help_is_answered_in_the_acknowledgement_itself(app: SlackHarness)
 
 
 async def test_the_acknowledgement_does_not_wait_for_arxiv(app: SlackHarness) -> None:
-    app.arxiv.delay(1.0)
+    release = app.arxiv.hold()
 
-    answer = await app.command("paper 2509.01234")
+    async with asyncio.timeout(10):  # Slack itself gives up after 3 s
+        answer = await app.command("paper 2509.01234")
 
     assert answer.status == 200
     assert answer.body == ""
     assert app.slack.posts == []
+    release.set()
     await app.wait_for_card("2509.01234")
 
 

@@ -256,9 +256,9 @@ async def test_commands_for_other_bots_and_unknown_bare_commands_are_ignored_in_
     async with running_bot(tmp_path, migrated_sqlite_template, tg=tg) as bot:
         alice = bot.tg.user(ALICE)
         group = bot.tg.group(GROUP)
-        await bot.unanswered(group, alice, "/paper@other_bot 2508.08189")
-        await bot.unanswered(group, alice, "/weather tomorrow")
-        await bot.unanswered(group, alice, "nice paper!")
+        await bot.only_help_answers(
+            group, alice, "/paper@other_bot 2508.08189", "/weather tomorrow", "nice paper!"
+        )
 
 
 async def test_a_member_who_is_not_an_admin_cannot_change_a_groups_subscriptions(

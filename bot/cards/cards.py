@@ -1,4 +1,4 @@
-"""The summary card: the 16 sections of `shared/reference/CARD.md`, platform-neutral.
+"""The summary card: the 16 sections of `docs/CARD.md`, platform-neutral.
 
 A card is built once per paper and language; the receiving chat's matched topics are
 added with `Card.for_topics`, and each platform's renderer turns it into a message.

@@ -1,4 +1,4 @@
-"""Card labels in each language, as `shared/reference/CARD.md` specifies them."""
+"""Card labels in each language, as `docs/CARD.md` specifies them."""
 
 from __future__ import annotations
 

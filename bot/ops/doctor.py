@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,18 +64,25 @@ PlatformCheck = Callable[[Settings], Awaitable[CheckResult]]
 
 
 def main(echo: Callable[[str], None] = print) -> int:
-    """Print one line per check; the exit code is 1 if any failed."""
+    """Print one line per check; if any failed, say which on stderr (one line, for logs that
+    keep only stderr) and exit 1."""
+    failed = [result.name for result in _check_all(echo) if result.status == "fail"]
+    if failed:
+        print(f"paperbell doctor: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check_all(echo: Callable[[str], None]) -> list[CheckResult]:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        echo(
-            CheckResult.failed("settings", str(exc), "correct it in .env (see .env.example)").line()
-        )
-        return 1
+        result = CheckResult.failed("settings", str(exc), "correct it in .env (see .env.example)")
+        echo(result.line())
+        return [result]
     configure_logging(settings, one_shot=True)
     echo(CheckResult.ok("settings", "environment and .env read").line())
-    results = asyncio.run(diagnose(settings, echo))
-    return 1 if any(result.status == "fail" for result in results) else 0
+    return asyncio.run(diagnose(settings, echo))
 
 
 async def diagnose(settings: Settings, echo: Callable[[str], None]) -> list[CheckResult]:

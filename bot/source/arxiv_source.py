@@ -5,38 +5,57 @@ arXiv asks for one request at a time, a few seconds apart, and under load it ans
 This module is the only one that talks to arXiv, so those rules and cures live here and
 every caller (commands, scheduler, CLI) gets them without thinking about it.
 
-The `arxiv` library builds the query URLs and parses the Atom; its own retries and delay
-are switched off because they sleep inside the library, per client object, where they can
-neither be shared between callers nor keep the event loop free. It is driven one page at
-a time through `Client._format_url` and `Client._parse_feed` (private, but stable across
-arxiv 4) rather than `Client.results`, which hides totalResults (needed to tell arXiv's
-spurious empty pages from the real end) and would send several requests past the gate.
+The query URLs and the Atom are handled in `bot.source.arxiv_feed`, with the `arxiv`
+library's `Search` and `Result` types but not its `Client`: the client sleeps and retries
+inside itself, per client object, where it can neither share arXiv's pacing between
+callers nor keep the event loop free, and it hides totalResults (needed to tell arXiv's
+spurious empty pages from the real end). Here one page is one request through the gate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import arxiv
 import requests
 
-from bot.source import taxonomy
-from bot.source.ids import ArxivId, InvalidArxivId, parse_arxiv_id
+from bot.source.arxiv_feed import (
+    Announcement,
+    NotAFeed,
+    Page,
+    RssListing,
+    error_summary,
+    query_url,
+    read_listing,
+    read_page,
+)
+from bot.source.ids import ArxivId, parse_arxiv_id
 from bot.source.papers import Paper
 from bot.support.config import Settings
+from bot.support.retry_after import retry_after
+
+# Announcement and RssListing come from arxiv_feed but are what callers here receive.
+__all__ = [
+    "BATCH_SIZE",
+    "DEFAULT_RSS_URL",
+    "PAGE_SIZE",
+    "Announcement",
+    "ArxivBadRequest",
+    "ArxivError",
+    "ArxivSource",
+    "ArxivUnavailable",
+    "RssListing",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +64,7 @@ T = TypeVar("T")
 DEFAULT_RSS_URL = "https://rss.arxiv.org/rss/"
 BATCH_SIZE = 100  # IDs per id_list request
 PAGE_SIZE = 100  # results per search request
-_ATOM = "{http://www.w3.org/2005/Atom}"
-_ARXIV = "{http://arxiv.org/schemas/atom}"
-_RSS_GUID_PREFIX = "oai:arXiv.org:"
-# arXiv categories look like this; the API also lists ACM (I.2.6) and MSC (68T05) classes.
-_CATEGORY = re.compile(r"[a-z][a-z-]*(?:\.[A-Za-z-]+)?")
+_USER_AGENT = "paperbell"
 
 
 class ArxivError(Exception):
@@ -69,22 +84,6 @@ class ArxivBadRequest(ArxivError):
     """arXiv refused the request itself (HTTP 400), so asking again cannot help."""
 
 
-@dataclass(frozen=True, slots=True)
-class Announcement:
-    arxiv_id: str
-    version: int
-    announce_type: str  # new, cross, replace or replace-cross
-    categories: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RssListing:
-    """One mailing. No announcements but a date is a normal quiet day (weekends, holidays)."""
-
-    announced: datetime | None
-    announcements: tuple[Announcement, ...]
-
-
 class _Transient(Exception):
     """A failure worth retrying; `retry_after` is how long the server asked us to wait."""
 
@@ -102,39 +101,35 @@ class _Refused(Exception):
         self.body = body
 
 
-class _XmlSession(requests.Session):
+class _XmlClient:
     """requests as arXiv's XML services need it: bounded in time and strict about answers.
 
-    The arxiv library sends no timeout, so one stalled connection would hang the worker
-    thread (and with it every later arXiv request) for good; and it parses with a
-    recovering parser, so a truncated page would quietly become a shorter one. The library
-    only ever calls `_session.get`, so enforcing both here covers every request it makes.
+    Without a timeout one stalled connection would hang the gate's worker thread (and with
+    it every later request to that host) for good; and a recovering parser would quietly
+    read a truncated page as a shorter one, so a document that does not parse is retried.
     """
 
     def __init__(self, timeout: float) -> None:
-        super().__init__()
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = _USER_AGENT
         self._timeout = timeout
 
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout)
+    def get(self, url: str) -> ET.Element:
         try:
-            response = super().request(method, url, *args, **kwargs)
+            response = self._session.get(url, timeout=self._timeout)
         except requests.Timeout as exc:
             raise _Transient(f"no answer within {self._timeout:g} s") from exc
         except requests.RequestException as exc:
             raise _Transient(f"connection failed ({type(exc).__name__})") from exc
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))
+            raise _Transient(f"HTTP {status}", retry_after(response.headers))
         if status != 200:
             raise _Refused(status, response.content)
         try:
-            ET.fromstring(response.content)
+            return ET.fromstring(response.content)
         except ET.ParseError as exc:
             raise _Transient(f"malformed XML ({exc})") from exc
-        return response
 
 
 class _HostGate:
@@ -201,10 +196,8 @@ class ArxivSource:
         self._interval = request_interval
         self._max_retries = max_retries
         self._backoff = backoff
-        self._client = arxiv.Client(page_size=PAGE_SIZE, delay_seconds=0, num_retries=0)
-        self._client.query_url_format = api_url + "?{}"
-        self._client._session = _XmlSession(timeout)
-        self._rss_session = _XmlSession(timeout)
+        self._api = _XmlClient(timeout)
+        self._rss = _XmlClient(timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ArxivSource:
@@ -227,8 +220,8 @@ class ArxivSource:
         for first in range(0, len(bases), BATCH_SIZE):
             batch = bases[first : first + BATCH_SIZE]
             search = arxiv.Search(id_list=batch, max_results=len(batch))
-            papers, _, _ = await self._page(search, 0, len(batch))
-            found.update((p.arxiv_id, p) for p in papers)
+            page = await self._page(search, 0, len(batch))
+            found.update((p.arxiv_id, p) for p in page.papers)
         return found
 
     async def fetch_one(self, arxiv_id: ArxivId | str) -> Paper | None:
@@ -256,12 +249,10 @@ class ArxivSource:
         found: dict[str, Paper] = {}
         start = 0
         while start < max_results:
-            papers, entries, total = await self._page(
-                search, start, min(PAGE_SIZE, max_results - start)
-            )
-            found.update((p.arxiv_id, p) for p in papers)
-            start += entries
-            if entries == 0 or start >= total:
+            page = await self._page(search, start, min(PAGE_SIZE, max_results - start))
+            found.update((p.arxiv_id, p) for p in page.papers)
+            start += page.entries
+            if page.entries == 0 or start >= page.total:
                 break
         return list(found.values())
 
@@ -272,9 +263,8 @@ class ArxivSource:
         url = self._rss_url + "+".join(categories)
         return await self._attempt(url, partial(self._read_rss, url))
 
-    async def _page(self, search: Any, start: int, size: int) -> tuple[list[Paper], int, int]:
-        """Papers on one page, how many entries it had, and how many results there are."""
-        url = self._client._format_url(search, start, size)
+    async def _page(self, search: arxiv.Search, start: int, size: int) -> Page:
+        url = query_url(self._api_url, search, start, size)
         return await self._attempt(self._api_url, partial(self._read_page, url, start))
 
     async def _attempt(self, url: str, job: Callable[[], T]) -> T:
@@ -291,129 +281,35 @@ class ArxivSource:
                 log.warning("arXiv try %d of %d at %s failed: %s", attempt + 1, tries, url, exc)
         raise ArxivUnavailable(url, f"{failure} (gave up after {tries} tries)")
 
-    def _read_page(self, url: str, start: int) -> tuple[list[Paper], int, int]:
+    def _read_page(self, url: str, start: int) -> Page:
         """Runs on the gate's thread, so parsing a large page stays off the event loop too."""
         try:
-            feed = self._client._parse_feed(url, first_page=True)
+            page = read_page(self._api.get(url))
         except _Refused as refused:
             raise _refusal(self._api_url, refused) from None
-        total: int = feed.header.total_results
-        if not feed.results and total > start:
-            raise _Transient(f"empty page at result {start} of {total}")
-        papers = [p for p in map(_paper, feed.results) if p is not None]
-        return papers, len(feed.results), total
+        except NotAFeed as exc:
+            raise _Transient(str(exc)) from None
+        if page.entries == 0 and page.total > start:
+            raise _Transient(f"empty page at result {start} of {page.total}")
+        return page
 
     def _read_rss(self, url: str) -> RssListing:
         try:
-            response = self._rss_session.get(url)
+            return read_listing(self._rss.get(url))
         except _Refused as refused:
             raise _refusal(url, refused) from None
-        return _listing(ET.fromstring(response.content))
+        except NotAFeed as exc:
+            raise _Transient(str(exc)) from None
 
 
 def _base(arxiv_id: ArxivId | str) -> str:
     return arxiv_id.base if isinstance(arxiv_id, ArxivId) else parse_arxiv_id(arxiv_id).base
 
 
-def _paper(result: Any) -> Paper | None:
-    """The library's `arxiv.Result` as a Paper; None for entries that are not papers."""
-    try:
-        ident = parse_arxiv_id(result.entry_id)
-    except InvalidArxivId:
-        log.debug("Skipping arXiv entry %s: not a paper", result.entry_id)
-        return None
-    categories = _categories([result.primary_category, *result.categories])
-    if ident.version is None or not categories:
-        log.warning("Skipping arXiv entry %s: no version or category", result.entry_id)
-        return None
-    return Paper(
-        arxiv_id=ident.base,
-        version=ident.version,
-        title=_squash(result.title),
-        authors=tuple(_squash(author.name) for author in result.authors),
-        abstract=_squash(result.summary),
-        primary_category=categories[0],
-        categories=categories,
-        published=result.published,
-        updated=result.updated,
-        comment=_squash(result.comment or "") or None,
-        journal_ref=_squash(result.journal_ref or "") or None,
-        doi=_squash(result.doi or "") or None,
-    )
-
-
-def _categories(terms: list[str]) -> tuple[str, ...]:
-    """arXiv categories only, canonical (cs.SY is eess.SY) so they match subscriptions."""
-    found: list[str] = []
-    for term in terms:
-        if not term or not _CATEGORY.fullmatch(term):
-            continue
-        known = taxonomy.lookup(term)
-        code = known.code if known else term
-        if code not in found:
-            found.append(code)
-    return tuple(found)
-
-
-def _listing(root: ET.Element) -> RssListing:
-    channel = root.find("channel")
-    if root.tag != "rss" or channel is None:
-        raise _Transient("the answer is not an RSS feed")
-    announced = _rfc822(channel.findtext("pubDate")) or _rfc822(channel.findtext("lastBuildDate"))
-    announcements = (_announcement(item) for item in channel.iterfind("item"))
-    return RssListing(announced, tuple(a for a in announcements if a is not None))
-
-
-def _announcement(item: ET.Element) -> Announcement | None:
-    guid = (item.findtext("guid") or "").strip()
-    try:
-        ident = parse_arxiv_id(guid.removeprefix(_RSS_GUID_PREFIX))
-    except InvalidArxivId:
-        log.warning("Skipping RSS item with guid %r: not an arXiv ID", guid)
-        return None
-    if ident.version is None:
-        log.warning("Skipping RSS item %s: no version", guid)
-        return None
-    announce_type = (item.findtext(f"{_ARXIV}announce_type") or "").strip().lower()
-    categories = _categories([c.text or "" for c in item.iterfind("category")])
-    return Announcement(ident.base, ident.version, announce_type, categories)
-
-
 def _refusal(url: str, refused: _Refused) -> ArxivError:
     if refused.status == 400:
-        return ArxivBadRequest(f"arXiv rejected the request: {_error_summary(refused.body)}")
+        return ArxivBadRequest(f"arXiv rejected the request: {error_summary(refused.body)}")
     return ArxivUnavailable(url, f"HTTP {refused.status}")
-
-
-def _error_summary(body: bytes) -> str:
-    """arXiv explains a 400 in an Atom entry's summary, e.g. "incorrect id format for x"."""
-    try:
-        summary = ET.fromstring(body).findtext(f"{_ATOM}entry/{_ATOM}summary")
-    except ET.ParseError:
-        summary = None
-    return _squash(summary or "") or "HTTP 400"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, given either as seconds or as an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    when = _rfc822(value)
-    return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _rfc822(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        when = parsedate_to_datetime(text.strip())
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _minute(moment: datetime) -> str:
@@ -421,8 +317,3 @@ def _minute(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"{moment} has no time zone")
     return moment.astimezone(UTC).strftime("%Y%m%d%H%M")
-
-
-def _squash(text: str) -> str:
-    """arXiv hard-wraps titles and abstracts; a message should reflow them instead."""
-    return " ".join(text.split())

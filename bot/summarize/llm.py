@@ -9,6 +9,10 @@ at all (timeout, 429 past its retries, 5xx, malformed JSON, missing fields, a re
 day's token budget spent) gives the whole offline summary and a log line, never an error:
 the card is sent either way.
 
+This module is the transport: the OpenAI client, rate-limit waits, the json_schema to
+json_object fallback, the daily budget and the grounding round; what is asked and what
+a valid answer is live in `bot.summarize.prompt`.
+
 A whole-summary fallback is returned under the offline summarizer's name, so the store
 keeps it as what it is and the next request for the card asks the model again; a summary
 with some sections replaced is the model's and is stored under `name`.
@@ -17,9 +21,7 @@ with some sections replaced is the model's and is stored under `name`.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import hashlib
-import json
 import logging
 import re
 from collections import Counter
@@ -30,19 +32,16 @@ from datetime import UTC, date, datetime
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.source.papers import Paper
-from bot.summarize import Summary
+from bot.summarize import Summary, prompt
 from bot.summarize.grounding import Sections, Source, check
 from bot.summarize.offline import OfflineSummarizer
 from bot.support.config import Language, Settings
+from bot.support.retry_after import retry_after
 
 log = logging.getLogger(__name__)
 
-# Bump when the prompt or schema changes: summaries are stored per version, so cards made
-# by an older prompt are regenerated rather than mixed with new ones.
-PROMPT_VERSION = 1
 # The store's summarizer column is 64 characters.
 _NAME_LIMIT = 64
 _RATE_LIMIT_RETRIES = 2
@@ -50,99 +49,7 @@ _RATE_LIMIT_RETRIES = 2
 # an ambient OpenAI key must never be sent to some other endpoint.
 _NO_KEY = "no-key"
 _DETAIL_LIMIT = 200
-# "1. ", "2) ", "3、", "- ": numbering the card adds itself; "3.2% faster" is no numbering.
-_LIST_MARK = re.compile(r"^\s*(?:\d{1,2}(?:[.)）](?!\d)|[、:：])|[-*•·](?=\s))\s*")
 _STRUCTURED_UNSUPPORTED = re.compile(r"response_format|json_schema|structured", re.IGNORECASE)
-
-_SCHEMA_CONFIG = ConfigDict(
-    str_strip_whitespace=True, json_schema_extra={"additionalProperties": False}
-)
-
-
-class AnswerMethod(BaseModel):
-    model_config = _SCHEMA_CONFIG
-
-    problem: str | None = Field(
-        description="The problem the paper addresses and where existing work falls short."
-    )
-    core_idea: str | None = Field(description="The paper's central idea or approach.")
-    framework: str | None = Field(description="The overall structure: stages, modules, parts.")
-    key_innovation: str | None = Field(description="What is new compared with prior work.")
-    key_design: str | None = Field(
-        description="Concrete design choices: objectives, losses, architectures, training."
-    )
-
-
-class Answer(BaseModel):
-    model_config = _SCHEMA_CONFIG
-
-    takeaway: str = Field(description="One sentence: the paper's main contribution.")
-    keywords: list[str] = Field(description="5 to 8 distinct technical terms of the paper.")
-    key_points: list[str] = Field(
-        description="Exactly 3 points, unnumbered: the problem, the approach, the main finding."
-    )
-    translated_abstract: str | None = Field(
-        description="zh cards: the whole abstract translated faithfully. en cards: null."
-    )
-    method: AnswerMethod
-    experiments: str | None = Field(
-        description="The experimental results the abstract reports; null when it reports no"
-        " experiment (a survey, a position paper, pure theory)."
-    )
-    applications: str | None = Field(
-        description="Where the work applies, as the text suggests; null if it suggests none."
-    )
-
-    def sections(self, language: Language) -> Sections:
-        method = self.method
-        return Sections(
-            takeaway=self.takeaway,
-            keywords=tuple(self.keywords),
-            key_points=tuple(_LIST_MARK.sub("", point) for point in self.key_points),
-            translated_abstract=(self.translated_abstract or None) if language == "zh" else None,
-            problem=method.problem or None,
-            core_idea=method.core_idea or None,
-            framework=method.framework or None,
-            key_innovation=method.key_innovation or None,
-            key_design=method.key_design or None,
-            experiments=self.experiments or None,
-            applications=self.applications or None,
-        )
-
-
-SCHEMA = Answer.model_json_schema()
-
-_SYSTEM = """\
-You write the generated sections of a summary card for a new arXiv paper, read by \
-researchers who skim dozens of papers a day. Answer with one JSON object that follows this \
-JSON schema; each property's description defines its section:
-{schema}
-
-Rules:
-- Use only the title, abstract and comments given. Add no fact, result, dataset, baseline \
-or comparison they do not state.
-- Every number you write must appear in the text; write numbers in digits. Never estimate \
-a gain or a percentage.
-- When the abstract reports no experiment, experiments is null.
-- Keep technical terms, model, method and dataset names and acronyms in their accepted \
-form (LLM, RLHF, Transformer, ImageNet); never translate them word by word (LLM is 大语言模型 \
-or LLM, never 法学硕士).
-- {language}"""
-
-_LANGUAGE_RULES: dict[Language, str] = {
-    "zh": "Write every section in Simplified Chinese (简体中文). translated_abstract is a "
-    "faithful, complete translation of the whole abstract: every sentence and every number, "
-    "nothing added. Each keyword is a Chinese term your translation uses, or a term exactly "
-    "as the paper writes it (an acronym or a name such as RLHF).",
-    "en": "Write every section in English. translated_abstract is null. Each keyword is a "
-    "term as the paper writes it.",
-}
-
-_FEEDBACK = """\
-These sections failed a check against the paper's text:
-{failures}
-Rewrite only these sections so that they pass, and answer with the whole JSON object again, \
-the other sections unchanged."""
 
 
 class _Failed(Exception):
@@ -173,7 +80,7 @@ class LLMStats:
 
 def summarizer_name(model: str) -> str:
     """`llm:<model>:p<prompt version>`, with a long model name shortened to fit the store."""
-    suffix = f":p{PROMPT_VERSION}"
+    suffix = f":p{prompt.PROMPT_VERSION}"
     name = f"llm:{model}{suffix}"
     if len(name) <= _NAME_LIMIT:
         return name
@@ -255,7 +162,7 @@ class LLMSummarizer:
 
     async def _summarize(self, paper: Paper, language: Language, offline: Summary) -> Summary:
         source = Source.of(paper, reports_experiments=offline.experiments is not None)
-        messages = _messages(paper, language)
+        messages = prompt.messages(paper, language)
         sections, raw = await self._ask(messages, language)
         failures = check(sections, source, language)
         if failures:
@@ -294,11 +201,10 @@ class LLMSummarizer:
         language: Language,
     ) -> Sections:
         """The failing sections from a second answer; the passing ones stay as they were."""
-        listed = "\n".join(f"- {_json_path(name)}: {reason}" for name, reason in failures.items())
         retry: list[ChatCompletionMessageParam] = [
             *messages,
             {"role": "assistant", "content": raw},
-            {"role": "user", "content": _FEEDBACK.format(failures=listed)},
+            {"role": "user", "content": prompt.feedback(failures)},
         ]
         try:
             second, _ = await self._ask(retry, language)
@@ -324,7 +230,7 @@ class LLMSummarizer:
             try:
                 response = await self._request(messages, structured)
             except openai.RateLimitError as exc:
-                wait = _retry_after(exc.response.headers)
+                wait = retry_after(exc.response.headers)
                 if wait is None:
                     wait = self._backoff * 2**rate_limited
                 if rate_limited == _RATE_LIMIT_RETRIES or wait > self._timeout:
@@ -358,7 +264,7 @@ class LLMSummarizer:
         response_format: ResponseFormat = (
             {
                 "type": "json_schema",
-                "json_schema": {"name": "summary_card", "schema": SCHEMA, "strict": True},
+                "json_schema": {"name": "summary_card", "schema": prompt.SCHEMA, "strict": True},
             }
             if structured
             else {"type": "json_object"}
@@ -404,17 +310,6 @@ class LLMSummarizer:
         return text[:_DETAIL_LIMIT]
 
 
-def _messages(paper: Paper, language: Language) -> list[ChatCompletionMessageParam]:
-    system = _SYSTEM.format(schema=json.dumps(SCHEMA), language=_LANGUAGE_RULES[language])
-    paper_text = (
-        f"Title: {' '.join(paper.title.split())}\n"
-        f"Categories: {', '.join(paper.all_categories)}\n"
-        f"Comments: {(paper.comment or '').strip() or 'none'}\n"
-        f"Abstract:\n{paper.abstract.strip()}"
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": paper_text}]
-
-
 def _parse(response: ChatCompletion, language: Language) -> tuple[Sections, str]:
     if not response.choices:
         raise _Failed("malformed", "the answer has no choices")
@@ -425,43 +320,6 @@ def _parse(response: ChatCompletion, language: Language) -> tuple[Sections, str]
         raise _Failed("truncated", "the answer was cut off at the model's token limit")
     raw = choice.message.content or ""
     try:
-        answer = Answer.model_validate_json(raw)
-    except ValidationError as exc:
-        errors = exc.errors()
-        if any(error["type"] == "json_invalid" for error in errors):
-            raise _Failed("invalid_json", "the answer is not valid JSON") from None
-        problems = ", ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'answer'}: {error['msg']}"
-            for error in errors[:3]
-        )
-        raise _Failed("schema", f"the answer does not match the schema: {problems}") from None
-    return answer.sections(language), raw
-
-
-def _json_path(name: str) -> str:
-    method_parts = ("problem", "core_idea", "framework", "key_innovation", "key_design")
-    return f"method.{name}" if name in method_parts else name
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait: `retry-after-ms` (OpenAI, Azure), else `Retry-After` as seconds
-    (fractions allowed, as the openai client allows them) or an HTTP date."""
-    if (milliseconds := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(milliseconds) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        return prompt.parse_answer(raw, language), raw
+    except prompt.InvalidAnswer as invalid:
+        raise _Failed(invalid.kind, str(invalid)) from None

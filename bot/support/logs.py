@@ -12,6 +12,16 @@ import sys
 from bot.support.config import Settings
 
 _REDACTED = "***"
+NOISY_LOGGERS = (
+    # Request lines: noise at INFO, and they carry tokens in their URLs.
+    "httpx",
+    "httpcore",
+    "arxiv",
+    "apscheduler.executors.default",
+    # The plugins Alembic loads: commands import it after logging is set up.
+    "alembic.runtime.plugins",
+)
+"""Kept at DEBUG: shown only when LOG_LEVEL=DEBUG."""
 
 
 class SecretFilter(logging.Filter):
@@ -51,7 +61,6 @@ def configure_logging(settings: Settings, *, one_shot: bool = False) -> None:
     root.handlers[:] = [handler]
     level = logging.getLevelName(settings.LOG_LEVEL)
     root.setLevel(logging.ERROR if one_shot and level > logging.DEBUG else level)
-    # Request lines are noise at INFO and carry tokens in their URLs; keep them at DEBUG.
     quiet = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
-    for noisy in ("httpx", "httpcore", "arxiv", "apscheduler.executors.default"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(quiet)

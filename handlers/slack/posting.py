@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.cards import Card
 from bot.delivery.platforms import ChatGone, DeliveryError, OutcomeUnknown, Rejected, RetryLater
 from bot.render.slack_blocks import render_slack_summary, render_slack_thread
+from bot.support.retry_after import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,5 @@ def delivery_error(error: SlackApiError | aiohttp.ClientError | TimeoutError) ->
 
 
 def _retry_after(error: SlackApiError) -> float:
-    value = error.response.headers.get("Retry-After") if error.response.headers else None
-    try:
-        return float(value) if value is not None else UNREACHABLE_RETRY_SECONDS
-    except ValueError:
-        return UNREACHABLE_RETRY_SECONDS
+    wait = retry_after(error.response.headers)
+    return UNREACHABLE_RETRY_SECONDS if wait is None else wait

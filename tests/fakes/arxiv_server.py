@@ -1,7 +1,8 @@
 """export.arxiv.org and rss.arxiv.org on 127.0.0.1, speaking their wire formats.
 
-The real `arxiv` library (through `bot.source.arxiv_source`) is pointed at `api_url` and `rss_url`,
-so tests exercise the same HTTP, Atom, paging and error handling that production meets.
+`bot.source.arxiv_source` (real `requests`, the `arxiv` library's query and result types) is
+pointed at `api_url` and `rss_url`, so tests exercise the same HTTP, Atom, paging and error
+handling that production meets.
 Feeds are rendered from `bot.source.papers.Paper`s in the layout export.arxiv.org answers with
 today (element order, namespaces, `https://arxiv.org/api/errors#…` error entries).
 
@@ -95,6 +96,8 @@ class FakeArxiv:
         self._papers: dict[str, tuple[Paper, AnnounceType]] = {}
         self._faults: deque[_Fault] = deque()
         self._delay = 0.0
+        self._released = threading.Event()
+        self._released.set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -193,6 +196,12 @@ class FakeArxiv:
         """Hold every following answer this long (0 to stop), to trip client timeouts."""
         self._delay = seconds
 
+    def hold(self) -> threading.Event:
+        """Keep every answer back until the returned event is set: a test can check what
+        happens meanwhile without guessing how long "meanwhile" lasts."""
+        self._released.clear()
+        return self._released
+
     def api_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/api/query"]
 
@@ -273,6 +282,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, body = self._answer(split.path, record.query)
             if self.fake._delay and self.fake._stopping.wait(self.fake._delay):
                 return
+            while not self.fake._released.wait(0.02):
+                if self.fake._stopping.is_set():
+                    return
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

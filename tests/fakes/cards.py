@@ -1,7 +1,8 @@
 """Cards to render in tests: the labels the reference documents give, and hostile input.
 
-The labels come from `../shared/reference/` beside the repository (the real card for
-2508.08189 in Chinese, and CARD.md's table, whose English column names the same sections)
+The labels come from the reference documents in the repository (the real card for 2508.08189
+in Chinese, `tests/fixtures/seed-card-2508.08189.md`, and the table of `docs/CARD.md`, whose
+English column names the same sections)
 so that renderings are checked against the reference rather than against `bot.cards.i18n`,
 which they would echo.
 """
@@ -15,9 +16,9 @@ from bot.cards.cards import Card, build_card
 from bot.support.config import Language
 from tests.fakes.papers import make_paper, make_summary
 
-REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
-SEED_CARD = REFERENCE_DIR / "seed-card-2508.08189.md"
-CARD_SPEC = REFERENCE_DIR / "CARD.md"
+ROOT = Path(__file__).resolve().parents[2]
+SEED_CARD = ROOT / "tests" / "fixtures" / "seed-card-2508.08189.md"
+CARD_SPEC = ROOT / "docs" / "CARD.md"
 
 # "## 📋 核心要点", "**作者**: …", "🎯 **匹配领域**: …", "(更新: 2025-12-23)"
 _ZH_LABEL = re.compile(r"^## (.+)$|\*\*([^*]+)\*\*\s*[:：]|\((\w+): \d{4}", re.MULTILINE)

@@ -1,7 +1,7 @@
 """Papers and summaries to test with: the seed paper from the reference card, and a factory.
 
 The seed paper's metadata is 2508.08189 as arXiv lists it (see
-`shared/reference/seed-card-2508.08189.md`).
+`tests/fixtures/seed-card-2508.08189.md`).
 """
 
 from __future__ import annotations

@@ -72,16 +72,19 @@ class TelegramHarness:
         [reply] = await self.say(chat, user, text)
         return reply
 
-    async def unanswered(self, chat: JSON, user: JSON, text: str) -> None:
-        """`user` posts `text` and the bot stays silent: a /help sent after it is all it answers.
+    async def only_help_answers(self, chat: JSON, user: JSON, *texts: str) -> None:
+        """`user` posts `texts`, then /help; the bot answers /help and nothing else. Stops the
+        bot: call it last.
 
-        Updates are handled concurrently, so a short pause after the probe's answer gives a
-        wrongly answered `text` the time to show up as well.
+        Updates are handled concurrently, so /help's answer may come before a wrong answer
+        to an earlier text. Stopping is the synchronisation point: it waits until every
+        update the bot took has been handled, so whatever it would say has been said.
         """
         before = len(self.sent_in(chat))
-        self.tg.send_text(chat, user, text)
+        for text in texts:
+            self.tg.send_text(chat, user, text)
         await self.say(chat, user, "/help")
-        await asyncio.sleep(0.1)
+        await self.stop()
         new = self.sent_in(chat)[before:]
         assert len(new) == 1 and new[0].plain_text.startswith("paperbell posts"), [
             m.plain_text[:80] for m in new
