@@ -137,7 +137,8 @@ async def test_long_polling_on_two_replicas_never_conflicts_and_survives_the_pol
 
     async def polling() -> bool:
         leases = [await holder(postgres_url, name) for name in (UPDATES_LEASE, POLL_LEASE)]
-        return telegram.is_polling and None not in leases
+        [(live,)] = await execute(postgres_url, "SELECT COUNT(*) FROM replicas")
+        return telegram.is_polling and None not in leases and live == len(pair)
 
     await eventually(polling, timeout=60)
     telegram.send_text(chat, alice, "/status")
