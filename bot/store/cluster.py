@@ -9,11 +9,13 @@ only one `paperbell run` is allowed per file, the same statements simply always 
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, case, delete, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.base import Repository
 from bot.store.models import JobRunRow, LeaseRow, ReplicaRow, SlackEventRow
@@ -210,5 +212,10 @@ class ClusterRepository(Repository):
 
     async def pause_sends(self, chat: str, seconds: float) -> None:
         """Nothing goes to `chat` from any replica before `seconds` from now."""
-        async with self._write() as conn:
+        async with self._statement() as conn:
             await conn.execute(_PAUSE, {"scope": chat, "seconds": seconds})
+
+    def _statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection committing each statement as it ends: every sender of every replica
+        books on the one overall row, so its lock must not wait for a COMMIT round trip."""
+        return self._engine.execution_options(isolation_level="AUTOCOMMIT").connect()
