@@ -56,7 +56,7 @@ async def main() -> None:
             settings = load_settings(
                 DATABASE_URL=url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=telegram.url
             )
-            adapter = TelegramAdapter(settings, Service(store, books, "en"), store, asyncio.Event())
+            adapter = TelegramAdapter(settings, Service(store, books, "en"), asyncio.Event())
             dispatcher = Dispatcher(store, books, [adapter])
             started = time.monotonic()
             report = await dispatcher.drain()

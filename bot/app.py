@@ -12,16 +12,17 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import handlers
 from bot.cards.library import Library
+from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
+from bot.delivery.ratelimit import share_budgets
 from bot.ops import metrics
 from bot.ops.health import HealthServer
-from bot.schedule.leader import Cluster, replica_name
+from bot.schedule.leader import Cluster
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store, migrate
@@ -29,21 +30,6 @@ from bot.summarize import make_summarizer
 from bot.support.config import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Core:
-    """The platform-neutral parts every adapter and job shares."""
-
-    settings: Settings
-    store: Store
-    source: ArxivSource
-    library: Library
-    service: Service
-    stop: asyncio.Event
-    """Set to end `run`: by SIGTERM/SIGINT, or by an adapter that cannot go on."""
-    replica: str = field(default_factory=replica_name)
-    """This process among the replicas sharing the database (leases, heartbeats)."""
 
 
 @asynccontextmanager
@@ -63,8 +49,11 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
             replica_lease=_replica_lease(settings),
         )
-        yield Core(settings, store, source, library, service, stop or asyncio.Event())
+        cluster = Cluster(store, lease=_replica_lease(settings))
+        share_budgets(store)
+        yield Core(settings, store, source, library, service, stop or asyncio.Event(), cluster)
     finally:
+        share_budgets(None)
         await summarizer.aclose()
         await store.close()
 
@@ -94,7 +83,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
-            cluster = Cluster(core.store, name=core.replica, lease=_replica_lease(settings))
+            cluster = core.cluster
+            assert cluster is not None
             poller = Poller.build(core.store, core.source, core.library, started)
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES, cluster)
             cluster.poll.on_gain = scheduler.poll_now

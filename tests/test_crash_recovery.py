@@ -129,7 +129,7 @@ async def _dispatch(database_url: str, api_url: str) -> None:
     store = Store.connect(database_url)
     try:
         books = library(store, StaticSummarizer())
-        telegram = TelegramAdapter(settings, Service(store, books, "en"), store, asyncio.Event())
+        telegram = TelegramAdapter(settings, Service(store, books, "en"), asyncio.Event())
         dispatcher = Dispatcher(
             store, books, [telegram], lease=timedelta(seconds=LEASE_SECONDS), concurrency=16
         )

@@ -554,7 +554,7 @@ async def test_a_429_storm_from_telegram_is_waited_out_exactly_and_nothing_is_lo
             DATABASE_URL=database_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=telegram.url
         )
         books = library(store, summarizer)
-        adapter = TelegramAdapter(settings, Service(store, books, "en"), store, asyncio.Event())
+        adapter = TelegramAdapter(settings, Service(store, books, "en"), asyncio.Event())
         dispatcher = Dispatcher(store, books, [adapter], now=clock)
         for n in range(1, 6):
             chat = await store.ensure_chat("telegram", str(n), language="en")

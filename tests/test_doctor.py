@@ -17,9 +17,10 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from bot.ops.doctor import MARKS, CheckResult, diagnose
+from bot.ops.doctor import diagnose
 from bot.store import migrate
 from bot.store.db import create_sync_engine
+from bot.support.checks import MARKS, CheckResult
 from bot.support.config import Settings, load_settings
 from tests.conftest import sqlite_url
 from tests.fakes.arxiv_server import FakeArxiv

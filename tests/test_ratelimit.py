@@ -8,7 +8,8 @@ import itertools
 import pytest
 
 from bot.delivery.platforms import RateLimits
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import RateLimiter, limiter_for
+from tests.fakes.platform import InMemoryPlatform
 
 TELEGRAM = RateLimits(global_per_second=30, per_chat_per_second=1, per_group_per_minute=20)
 
@@ -87,3 +88,24 @@ async def test_a_paused_chat_does_not_hold_back_other_chats(simulated: Simulated
     await gate.acquire("other", group=False)
 
     assert simulated.now == pytest.approx(0.0)
+
+
+async def test_a_message_that_could_not_go_within_the_limit_is_refused_and_not_counted(
+    simulated: SimulatedTime,
+) -> None:
+    gate = limiter(simulated)
+    gate.pause("1", 40.0)
+
+    assert not await gate.acquire("1", group=False, within=30.0)
+    assert simulated.now == 0.0
+    assert await gate.acquire("1", group=False, within=40.0)
+    assert simulated.now == pytest.approx(40.0)
+    assert await gate.acquire("1", group=False, within=1.0)
+    assert simulated.now == pytest.approx(41.0)
+
+
+def test_everything_sending_through_one_platform_shares_its_one_limiter() -> None:
+    telegram, slack = InMemoryPlatform("telegram", TELEGRAM), InMemoryPlatform("slack", TELEGRAM)
+
+    assert limiter_for(telegram) is limiter_for(telegram)
+    assert limiter_for(telegram) is not limiter_for(slack)

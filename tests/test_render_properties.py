@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cards.cards import Card, build_card
-from bot.render.buttons import CALLBACK_DATA_MAX_BYTES, parse_favorite_callback
+from bot.render.buttons import CALLBACK_DATA_MAX_BYTES, Share, ToggleFavorite, decode
 from bot.render.slack_blocks import render_slack, render_slack_summary, render_slack_thread
 from bot.render.telegram_html import MESSAGE_LIMIT, render_telegram
 from bot.render.text import render_text
@@ -75,7 +75,7 @@ def test_telegram_card_always_parses_fits_and_keeps_its_essentials(card: Card) -
         assert section is None or section.label in text
     favorite = message.buttons[0][0].callback_data or ""
     assert len(favorite.encode()) <= CALLBACK_DATA_MAX_BYTES
-    assert parse_favorite_callback(favorite) == card.arxiv_id
+    assert decode(favorite) == ToggleFavorite(card.arxiv_id)
 
 
 @PROPERTY
@@ -88,7 +88,10 @@ def test_slack_card_summary_and_thread_are_always_valid_block_kit(card: Card) ->
         validate_blocks(message.blocks, message.text)
         assert sum(map(utf16_len, block_texts(message.blocks))) <= 12000
         assert "<!channel>" not in message.text
-    assert [e["value"] for e in full.blocks[-1]["elements"][:2]] == [card.arxiv_id] * 2
+    assert [decode(e["value"]) for e in full.blocks[-1]["elements"][:2]] == [
+        ToggleFavorite(card.arxiv_id),
+        Share(card.arxiv_id),
+    ]
 
 
 @settings(max_examples=50, deadline=None)

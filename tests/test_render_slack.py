@@ -126,8 +126,8 @@ def test_actions_are_favorite_share_arxiv_and_pdf() -> None:
     favorite, share, arxiv, pdf = actions(message)
 
     assert [favorite["text"]["text"], share["text"]["text"]] == zh_buttons()
-    assert (favorite["action_id"], favorite["value"]) == (FAVORITE_ACTION, "2508.08189")
-    assert (share["action_id"], share["value"]) == (SHARE_ACTION, "2508.08189")
+    assert (favorite["action_id"], favorite["value"]) == (FAVORITE_ACTION, "fav:2508.08189")
+    assert (share["action_id"], share["value"]) == (SHARE_ACTION, "sh:2508.08189")
     assert (arxiv["action_id"], arxiv["url"]) == (OPEN_ARXIV_ACTION, SEED_PAPER.abs_url)
     assert (pdf["action_id"], pdf["url"]) == (OPEN_PDF_ACTION, SEED_PAPER.pdf_url)
     assert FAVORITE_ACTION == "paperbell_favorite"

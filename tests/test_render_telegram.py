@@ -9,8 +9,9 @@ import pytest
 from bot.cards.cards import Card, build_card
 from bot.render.buttons import (
     CALLBACK_DATA_MAX_BYTES,
+    ToggleFavorite,
+    decode,
     favorite_callback_data,
-    parse_favorite_callback,
 )
 from bot.render.telegram_html import MESSAGE_LIMIT, render_telegram
 from tests.fakes.cards import (
@@ -125,7 +126,7 @@ def test_buttons_are_favorite_and_share_then_arxiv_and_pdf() -> None:
     (favorite, share), (arxiv, pdf) = message.buttons
 
     assert [favorite.text, share.text] == zh_buttons()
-    assert parse_favorite_callback(favorite.callback_data or "") == "2508.08189"
+    assert decode(favorite.callback_data or "") == ToggleFavorite("2508.08189")
     assert share.switch_inline_query == "2508.08189"
     assert (arxiv.text, arxiv.url) == ("📄 arXiv", SEED_PAPER.abs_url)
     assert (pdf.text, pdf.url) == ("📥 PDF", SEED_PAPER.pdf_url)
@@ -146,7 +147,7 @@ def test_favorite_callback_data_round_trips_and_fits_telegrams_limit(arxiv_id: s
     data = favorite_callback_data(arxiv_id)
 
     assert len(data.encode()) <= CALLBACK_DATA_MAX_BYTES
-    assert parse_favorite_callback(data) == arxiv_id
+    assert decode(data) == ToggleFavorite(arxiv_id)
 
 
 @pytest.mark.parametrize(
@@ -165,7 +166,7 @@ def test_favorite_callback_data_round_trips_and_fits_telegrams_limit(arxiv_id: s
     ],
 )
 def test_forged_favorite_callback_data_is_refused(data: str) -> None:
-    assert parse_favorite_callback(data) is None
+    assert decode(data) is None
 
 
 @pytest.mark.parametrize("arxiv_id", ["2508.08189v3", "", "not an id", "a" * 60 + "/0309136"])

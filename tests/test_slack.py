@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cards.i18n import CARD_LABELS
+from bot.chat.messages import MESSAGES
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
     OPEN_ARXIV_ACTION,
@@ -225,7 +226,7 @@ async def test_a_failing_core_still_answers_the_asker(app: SlackHarness, tmp_pat
 
     reply = await nth_response(app)
     assert reply.response_type == "ephemeral"
-    assert "went wrong" in texts(reply)
+    assert MESSAGES["en"].sorry in texts(reply)
 
 
 async def test_subscribing_a_private_channel_paperbell_is_not_in_says_to_invite_it(

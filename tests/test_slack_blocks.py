@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.chat.messages import MESSAGES
 from bot.chat.replies import FavoritesPage
 from bot.delivery.platforms import DigestEntry
 from bot.store import FavoritePaper, Subscription
@@ -69,7 +70,9 @@ def test_a_digest_shows_hostile_titles_only_as_plain_text() -> None:
 def test_a_snippet_of_many_entries_fits_one_message_and_counts_what_it_left_out() -> None:
     entries = [f"@article{{paper{n},\n  title = {{{'T' * 200}}},\n}}" for n in range(1000)]
 
-    message = blocks.snippet("favorites.bib", "\n\n".join(entries), "1000 favorites")
+    message = blocks.snippet(
+        "favorites.bib", "\n\n".join(entries), "1000 favorites", MESSAGES["en"]
+    )
 
     validate_blocks(message.blocks, message.text)
     shown = sum(text.count("@article") for text in block_texts(message.blocks))
@@ -78,7 +81,9 @@ def test_a_snippet_of_many_entries_fits_one_message_and_counts_what_it_left_out(
 
 
 def test_a_snippet_escapes_what_slack_would_read_as_markup() -> None:
-    message = blocks.snippet("f.bib", "@article{x, title = {A <b> & C}}", "1 favorite")
+    message = blocks.snippet(
+        "f.bib", "@article{x, title = {A <b> & C}}", "1 favorite", MESSAGES["en"]
+    )
 
     (code,) = [t for t in mrkdwn_texts(message.blocks) if t.startswith("```")]
     assert "A &lt;b&gt; &amp; C" in code
@@ -100,7 +105,7 @@ def test_a_full_app_home_stays_within_the_views_limits() -> None:
     )
     feeds = [blocks.ChannelFeed(f"C{n:08d}", (subscription,) * 40) for n in range(30)]
 
-    view = blocks.home_view(page, feeds, None)
+    view = blocks.home_view(page, "U0ALICE", feeds, MESSAGES["en"], "/paperbell ")
 
     validate_blocks(view["blocks"], max_blocks=100)
     assert "…and 10 more channels." in block_texts(view["blocks"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.render.buttons import RemoveFavorite, ShowFavorites, ToggleFavorite, encode
 from bot.render.slack_blocks import FAVORITE_ACTION, OPEN_PDF_ACTION, SHARE_ACTION
 from handlers.slack.blocks import NEWER_ACTION, OLDER_ACTION, UNFAVORITE_ACTION
 from tests.fakes.block_kit import block_texts
@@ -88,10 +89,21 @@ async def test_star_updates_the_clickers_app_home(app: SlackHarness) -> None:
     assert SEED_PAPER.title in home_text(app, USER_ID)
 
 
+async def test_star_on_a_card_posted_before_the_button_codec_still_saves_it(
+    app: SlackHarness,
+) -> None:
+    card = await post_card(app)
+
+    await app.click(card, FAVORITE_ACTION, value=SEED_PAPER.arxiv_id)
+
+    await nth_response(app, 0)
+    assert await favorite_ids(app, USER_ID) == [SEED_PAPER.arxiv_id]
+
+
 async def test_a_forged_star_for_an_unknown_paper_saves_nothing(app: SlackHarness) -> None:
     card = await post_card(app)
 
-    await app.click(card, FAVORITE_ACTION, value="2601.99999")
+    await app.click(card, FAVORITE_ACTION, value=encode(ToggleFavorite("2601.99999")))
 
     reply = await nth_response(app, 0)
     assert "2601.99999" in texts(reply)
@@ -145,7 +157,9 @@ async def test_removing_a_favorite_in_app_home_redraws_it_without_that_paper(
     await app.slack.wait_for(lambda: USER_ID in app.slack.views)
     first_view = app.slack.views[USER_ID]
 
-    await app.click_in_home(USER_ID, UNFAVORITE_ACTION, value=f"1:{SEED_PAPER.arxiv_id}")
+    await app.click_in_home(
+        USER_ID, UNFAVORITE_ACTION, value=encode(RemoveFavorite(USER_ID, 1, SEED_PAPER.arxiv_id))
+    )
 
     await app.slack.wait_for(lambda: app.slack.views[USER_ID] is not first_view)
     assert SEED_PAPER.title not in home_text(app, USER_ID)
@@ -164,7 +178,7 @@ async def test_app_home_pages_through_many_favorites(app: SlackHarness) -> None:
     assert "Paper number 7" in home_text(app, USER_ID)
     assert "Paper number 1" not in home_text(app, USER_ID)
 
-    await app.click_in_home(USER_ID, OLDER_ACTION, value="2")
+    await app.click_in_home(USER_ID, OLDER_ACTION, value=encode(ShowFavorites(USER_ID, 2)))
 
     await app.slack.wait_for(lambda: app.slack.views[USER_ID] is not first_view)
     assert "Paper number 1" in home_text(app, USER_ID)
@@ -181,7 +195,7 @@ async def test_the_ephemeral_favorites_list_pages_in_place(app: SlackHarness) ->
     first = await nth_response(app, 0)
     shown = Post(CHANNEL_ID, first.text, first.blocks, None, "1700000000.000100")
 
-    await app.click(shown, OLDER_ACTION, value="2")
+    await app.click(shown, OLDER_ACTION, value=encode(ShowFavorites(USER_ID, 2)))
 
     second = await nth_response(app, 1)
     assert second.replace_original

@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import open_core
 from bot.cards.cards import build_card
 from bot.delivery.platforms import ChatGone, DigestEntry, OutcomeUnknown, Rejected, RetryLater
+from bot.render.buttons import ToggleFavorite, encode
 from bot.render.slack_blocks import FAVORITE_ACTION
 from handlers.slack import SlackAdapter
 from handlers.slack.posting import post_card
@@ -228,7 +229,7 @@ async def test_a_digest_is_one_message_with_a_star_for_each_paper(
         for block in post.blocks or []
         if block.get("accessory", {}).get("action_id") == FAVORITE_ACTION
     ]
-    assert stars == [entry.paper.arxiv_id for entry in entries]
+    assert stars == [encode(ToggleFavorite(entry.paper.arxiv_id)) for entry in entries]
 
 
 async def test_a_long_digest_stays_within_slacks_limits_and_counts_the_rest(
@@ -256,7 +257,9 @@ async def test_starring_a_paper_in_a_digest_saves_it_for_the_clicker(tmp_path: P
         await app.core.store.save_papers([entry.paper])
         await app.adapter.send_digest(CHANNEL_ID, "digest", [entry], "en")
 
-        await app.click(app.slack.posts[0], FAVORITE_ACTION, value=entry.paper.arxiv_id)
+        await app.click(
+            app.slack.posts[0], FAVORITE_ACTION, value=encode(ToggleFavorite(entry.paper.arxiv_id))
+        )
 
         await app.slack.wait_for(lambda: app.slack.responses)
         page = await app.core.service.favorites_page("slack", user_key(USER_ID), 1)

@@ -39,6 +39,6 @@ class _Replica(SlackUser):
 async def _replica(harness: SlackHarness) -> _Replica:
     """Another adapter on the same database, as a second replica would run it."""
     core = harness.core
-    adapter = SlackAdapter(core.settings, core.service, timeout=5, store=core.store)
+    adapter = SlackAdapter(core.settings, core.service, timeout=5, cluster=core.cluster)
     await adapter.start()
     return _Replica(harness, adapter)

@@ -19,8 +19,9 @@ import aiohttp
 import pytest
 
 from bot import app
-from bot.app import Core, load_adapters
+from bot.app import load_adapters
 from bot.cards.library import Library
+from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
 from bot.schedule.scheduler import Poller

@@ -14,7 +14,7 @@ import pytest
 from bot.chat.commands import COMMANDS
 from tests.fakes.papers import SEED_PAPER, make_paper
 from tests.fakes.telegram_harness import STAR, TelegramHarness, running_bot
-from tests.fakes.telegram_server import FakeTelegram, FloodLimits, Rate
+from tests.fakes.telegram_server import FakeTelegram
 
 ALICE = 1001
 BOB = 1002
@@ -122,24 +122,6 @@ async def test_paper_shows_at_most_five_papers_per_command(bot: TelegramHarness)
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-async def test_replies_held_back_by_flood_control_go_out_after_the_wait_telegram_asks(
-    tmp_path: Path, migrated_sqlite_template: Path
-) -> None:
-    tg = FakeTelegram(limits=FloodLimits(per_chat=Rate(1, 1.0, burst=1)))
-    async with running_bot(
-        tmp_path, migrated_sqlite_template, papers=(SEED_PAPER, OTHER_PAPER), tg=tg
-    ) as bot:
-        alice = bot.tg.user(ALICE)
-        cards = await bot.say(
-            bot.tg.private_chat(alice), alice, "/paper 2508.08189 2509.01234", replies=2
-        )
-    assert [c.plain_text.split("\n")[0] for c in cards] == [SEED_PAPER.title, OTHER_PAPER.title]
-    sends = tg.calls_to("sendMessage")
-    refused = next(c for c in sends if c.status == 429)
-    assert refused.description == "Too Many Requests: retry after 1"
-    assert sends[-1].status == 200 and sends[-1].at - refused.at >= 1.0
-
-
 # -- subscriptions ---------------------------------------------------------------------------
 
 

@@ -68,7 +68,7 @@ async def started(database: Path, tg: FakeTelegram, **options: Any) -> AsyncIter
             store = Store.connect(settings.DATABASE_URL)
             library = Library(store, ArxivSource.from_settings(settings), OfflineSummarizer())
             service = Service(store, library, "en")
-            adapter = TelegramAdapter(settings, service, store, asyncio.Event(), **options)
+            adapter = TelegramAdapter(settings, service, asyncio.Event(), **options)
             await adapter.start()
             try:
                 yield Running(adapter, tg, store, library)

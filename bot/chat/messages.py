@@ -84,6 +84,54 @@ class Messages:
     not_an_id: str
     no_favorites: str
     export_caption: str
+    # What the platform adapters draw around the core's replies (handlers/).
+    digest_title: str
+    over_cap_title: str
+    tap_saved: str
+    tap_removed: str
+    tap_already_removed: str
+    card_out_of_date: str
+    stale_button: str
+    not_your_list: str
+    share_hint: str
+    sorry: str
+    your_favorites: str
+    someones_favorites: str
+    favorites_page: str
+    et_al: str
+    newer: str
+    older: str
+    remove: str
+    digest_footer: str
+    more_papers: str
+    favorites_count: str
+    favorites_status: str
+    saved_titled: str
+    removed_titled: str
+    unknown_paper_here: str
+    home_subscriptions: str
+    home_more_channels: str
+    home_no_subscriptions: str
+    home_no_channels: str
+    invite_needed: str
+    document_sent: str
+    snippet_intro: str
+    snippet_more: str
+    share_link: str
+    link_to_card: str
+    share_by_command: str
+    share_about: str
+    share_title: str
+    share_submit: str
+    share_cancel: str
+    share_target: str
+    share_placeholder: str
+    shared: str
+    share_refused: str
+    share_arxiv_silent: str
+    share_not_member: str
+    share_archived: str
+    share_failed: str
 
 
 MESSAGES: dict[Language, Messages] = {
@@ -162,6 +210,62 @@ MESSAGES: dict[Language, Messages] = {
         "Try 2508.08189, arXiv:2508.08189v3 or https://arxiv.org/abs/2508.08189.",
         no_favorites="You have no favorites yet. Tap ☆ under a card to add one.",
         export_caption="{total} favorite papers (BibTeX)",
+        digest_title="arXiv digest, {date}: {count} new papers",
+        over_cap_title="{count} more new papers today, over this chat's daily limit of {cap} cards",
+        tap_saved="★ Saved to your favorites",
+        tap_removed="Removed from your favorites",
+        tap_already_removed="Already removed",
+        card_out_of_date="This card is out of date. Send /paper with its arXiv ID for a fresh one.",
+        stale_button="This button no longer works. Send /help to see what you can do.",
+        not_your_list="Only the person who opened this list can change it. "
+        "Send /favorites to see yours.",
+        share_hint="Type an arXiv ID or link, e.g. 2508.08189",
+        sorry="Sorry, that did not work. Please try again in a minute.",
+        your_favorites="Your favorites",
+        someones_favorites="{name}’s favorites",
+        favorites_page="{whose} · {total} · page {page}/{pages}",
+        et_al=" et al.",
+        newer="◀ Newer",
+        older="Older ▶",
+        remove="Remove",
+        digest_footer="Tap ☆ N to keep paper N in your favorites.",
+        more_papers="+{count} more papers not listed here",
+        favorites_count="Your favorites: {total}",
+        favorites_status="Page {page} of {pages} · {total} favorites · "
+        "{prefix}export sends them as BibTeX",
+        saved_titled="☆ Saved to your favorites: {title}\nSee them all in paperbell's Home.",
+        removed_titled="Removed from your favorites: {title}",
+        unknown_paper_here="paperbell does not know this paper any more; "
+        "try {prefix}paper {arxiv_id}.",
+        home_subscriptions="📬 Your channels' subscriptions",
+        home_more_channels="…and {count} more channels.",
+        home_no_subscriptions="None of your channels has subscriptions yet. In a channel, try: "
+        "{prefix}subscribe cs.CL",
+        home_no_channels="paperbell could not list your channels "
+        "(it needs channels:read and groups:read).",
+        invite_needed="paperbell is not in this private channel, so papers cannot arrive here "
+        "yet: invite it with /invite @paperbell",
+        document_sent="Sent {caption} to you in a direct message from paperbell.",
+        snippet_intro="{caption} — {filename} (file uploads are not allowed here, "
+        "so it is inline):",
+        snippet_more="{count} more entries did not fit.",
+        share_link="🔗 {link}: paste it into any conversation and Slack shows a preview of it "
+        "there.",
+        link_to_card="Link to this card",
+        share_by_command="To post the full card in another conversation, send {command} there.",
+        share_about="The full card of arXiv:{arxiv_id}, in the conversation's language.",
+        share_title="Share a paper",
+        share_submit="Post card",
+        share_cancel="Cancel",
+        share_target="Post it in",
+        share_placeholder="Choose a channel",
+        shared="🔗 Posted in {channel}:",
+        share_refused="Could not post arXiv:{arxiv_id} in {channel}: {reason}",
+        share_arxiv_silent="arXiv did not return it; please try again in a minute.",
+        share_not_member="paperbell is not in that conversation. Invite it there with "
+        "/invite @paperbell, then share again.",
+        share_archived="that channel is archived.",
+        share_failed="Slack did not take it; please try again shortly.",
     ),
     "zh": Messages(
         usage="用法：{prefix}{name} {args}\n示例：{prefix}{example}",
@@ -252,6 +356,55 @@ MESSAGES: dict[Language, Messages] = {
         "可以试试 2508.08189、arXiv:2508.08189v3 或 https://arxiv.org/abs/2508.08189。",
         no_favorites="你还没有收藏。点卡片下方的 ☆ 即可收藏。",
         export_caption="{total} 篇收藏论文（BibTeX）",
+        digest_title="arXiv 每日摘要 {date}：{count} 篇新论文",
+        over_cap_title="今日另有 {count} 篇新论文（超出本聊天每日 {cap} 张卡片的上限）",
+        tap_saved="★ 已加入你的收藏",
+        tap_removed="已从你的收藏中移除",
+        tap_already_removed="已经移除了",
+        card_out_of_date="这张卡片已过期。请发送 /paper 加 arXiv ID 获取新卡片。",
+        stale_button="这个按钮已失效。发送 /help 查看可用命令。",
+        not_your_list="只有打开这个列表的人可以修改它。发送 /favorites 查看你自己的收藏。",
+        share_hint="输入 arXiv ID 或链接，例如 2508.08189",
+        sorry="抱歉，操作没有成功，请稍后再试。",
+        your_favorites="你的收藏",
+        someones_favorites="{name} 的收藏",
+        favorites_page="{whose} · {total} 篇 · 第 {page}/{pages} 页",
+        et_al=" 等",
+        newer="◀ 较新",
+        older="较早 ▶",
+        remove="移除",
+        digest_footer="点 ☆ N 把第 N 篇加入你的收藏。",
+        more_papers="另有 {count} 篇论文未列出",
+        favorites_count="你的收藏：{total} 篇",
+        favorites_status="第 {page}/{pages} 页 · 共 {total} 篇收藏 · "
+        "发送 {prefix}export 导出为 BibTeX",
+        saved_titled="☆ 已加入你的收藏：{title}\n在 paperbell 的主页查看全部收藏。",
+        removed_titled="已从你的收藏中移除：{title}",
+        unknown_paper_here="paperbell 已不再保存这篇论文；请试试 {prefix}paper {arxiv_id}。",
+        home_subscriptions="📬 你所在频道的订阅",
+        home_more_channels="……另有 {count} 个频道。",
+        home_no_subscriptions="你所在的频道都还没有订阅。可以在频道里试试：{prefix}subscribe cs.CL",
+        home_no_channels="paperbell 无法列出你的频道（需要 channels:read 和 groups:read 权限）。",
+        invite_needed="paperbell 不在这个私有频道里，所以论文还无法送达："
+        "请用 /invite @paperbell 邀请它。",
+        document_sent="已通过 paperbell 的私信把{caption}发给你。",
+        snippet_intro="{caption} — {filename}（这里不允许上传文件，所以直接显示）：",
+        snippet_more="另有 {count} 条没有放下。",
+        share_link="🔗 {link}：粘贴到任何对话中，Slack 会在那里显示预览。",
+        link_to_card="这张卡片的链接",
+        share_by_command="要在其他对话中发布完整卡片，请在那里发送 {command}。",
+        share_about="arXiv:{arxiv_id} 的完整卡片，使用该对话的语言。",
+        share_title="分享论文",
+        share_submit="发布卡片",
+        share_cancel="取消",
+        share_target="发布到",
+        share_placeholder="选择一个频道",
+        shared="🔗 已发布到 {channel}：",
+        share_refused="无法在 {channel} 发布 arXiv:{arxiv_id}：{reason}",
+        share_arxiv_silent="arXiv 没有返回这篇论文，请稍后再试。",
+        share_not_member="paperbell 不在那个对话里。请先用 /invite @paperbell 邀请它，再分享一次。",
+        share_archived="那个频道已归档。",
+        share_failed="Slack 没有接受，请稍后再试。",
     ),
 }
 

@@ -1,4 +1,8 @@
-"""What the core answers with; each platform adapter turns these into its own messages."""
+"""What the core answers with; each platform adapter turns these into its own messages.
+
+`Subscription` is re-exported because adapters draw it (Slack's App Home) and reach the
+core only through `bot.chat`, never the store.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.cards.cards import Card
 from bot.store import FavoritePaper
+from bot.store import Subscription as Subscription
 
 
 @dataclass(frozen=True, slots=True)

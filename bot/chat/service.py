@@ -27,6 +27,7 @@ from bot.chat.commands import (
     parse_unsubscribe,
     usage,
 )
+from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
 from bot.render.bibtex import to_bibtex
@@ -83,7 +84,7 @@ def _category_line(code: str) -> str:
     return f"{code} ({category.name})" if category else code
 
 
-class Service:
+class Service(Membership):
     def __init__(
         self,
         store: Store,
@@ -99,13 +100,13 @@ class Service:
         self._store = store
         self._replica_lease = replica_lease
         self._library = library
-        self._default_language = default_language
+        self.default_language = default_language
         self._poll_interval = poll_interval
         self._now = now
 
     async def language_of(self, platform: str, chat_id: str) -> Language:
         chat = await self._store.get_chat(platform, chat_id)
-        return chat.language if chat else self._default_language
+        return chat.language if chat else self.default_language
 
     async def handle(
         self,
@@ -159,7 +160,7 @@ class Service:
             caller.platform,
             caller.chat_id,
             title=caller.chat_title,
-            language=self._default_language,
+            language=self.default_language,
         )
 
     async def _subscribe(
@@ -384,6 +385,9 @@ class Service:
         saved = await self._store.toggle_favorite(platform, user_id, paper_id)
         count = await self._store.favorite_count(paper_id, platform)
         return FavoriteToggle(saved, paper.title, count)
+
+    async def is_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
+        return await self._store.is_favorite(platform, user_id, paper_id)
 
     async def remove_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
         return await self._store.remove_favorite(platform, user_id, paper_id)

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.cards.library import Library
+from bot.chat.messages import MESSAGES
 from bot.delivery.platforms import (
     ChatGone,
     ChatMoved,
@@ -51,25 +52,15 @@ from bot.delivery.platforms import (
     Rejected,
     RetryLater,
 )
-from bot.delivery.ratelimit import rate_limiter
+from bot.delivery.ratelimit import limiter_for
 from bot.match.matching import matched_topics
 from bot.ops import metrics
 from bot.source.papers import Paper
 from bot.store import Chat, Store, Topic
 from bot.store.records import OutboxEntry
 from bot.support.clock import Clock, utcnow, zone
-from bot.support.config import Language
 
 log = logging.getLogger(__name__)
-
-DIGEST_TITLES: dict[Language, str] = {
-    "en": "arXiv digest, {date}: {count} new papers",
-    "zh": "arXiv 每日摘要 {date}：{count} 篇新论文",
-}
-OVER_CAP_TITLES: dict[Language, str] = {
-    "en": "{count} more new papers today, over this chat's daily limit of {cap} cards",
-    "zh": "今日另有 {count} 篇新论文（超出本聊天每日 {cap} 张卡片的上限）",
-}
 
 
 _MIN_PAUSE = timedelta(milliseconds=100)
@@ -124,9 +115,7 @@ class Dispatcher:
         self._store = store
         self._library = library
         self._platforms = {platform.name: platform for platform in platforms}
-        self._limiters = {
-            name: rate_limiter(store, name, p.limits) for name, p in self._platforms.items()
-        }
+        self._limiters = {name: limiter_for(p) for name, p in self._platforms.items()}
         self._now = now
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._concurrency = concurrency
@@ -256,7 +245,7 @@ class Dispatcher:
         """Send the chat's digest; True when nothing of it is left for a later try."""
         entries = await self._store.due_in_outbox(chat.id, now=now)
         day = now.astimezone(zone(chat.timezone)).date().isoformat()
-        title = DIGEST_TITLES[chat.language].format(date=day, count=len(entries))
+        title = MESSAGES[chat.language].digest_title.format(date=day, count=len(entries))
         for first in range(0, len(entries), self._digest_size):
             batch = entries[first : first + self._digest_size]
             outcome, done = await self._deliver(
@@ -285,7 +274,7 @@ class Dispatcher:
                 if await self._over_cap(chat):
                     entries = await self._store.due_in_outbox(chat.id, now=self._now())
                     batch = entries[: self._digest_size]
-                    title = OVER_CAP_TITLES[chat.language].format(
+                    title = MESSAGES[chat.language].over_cap_title.format(
                         count=len(batch), cap=chat.daily_cap
                     )
                     send = self._digest_sender(chat, batch, title)

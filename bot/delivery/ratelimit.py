@@ -8,18 +8,22 @@ use go to other chats. The per-chat wait comes first and the overall slot is res
 only when that wait is over, so a waiting chat never books overall capacity it cannot
 use yet.
 
-These limits are per process. Replicas on one PostgreSQL database share one budget
-through `bot.delivery.shared_ratelimit` instead; `rate_limiter` picks the right one.
+Within a process, `limiter_for` gives everything that sends through one platform the same
+limiter: an adapter's command replies and the dispatcher's cards to a busy group take
+turns instead of both drawing 429s. Replicas on one PostgreSQL database share one budget
+per platform: after `share_budgets(store)` the limiter books its slots in the database
+(`bot.delivery.shared_ratelimit`), with the same interface.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.delivery.platforms import RateLimits
+from bot.delivery.platforms import Platform, RateLimits
 from bot.delivery.shared_ratelimit import SharedRateLimiter
 from bot.store import Store
 
@@ -28,18 +32,11 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Limiter(Protocol):
-    """What senders call, whether the budget is this process's or the cluster's."""
+    """What senders call, whether the budget is this process's or the replicas'."""
 
-    async def acquire(self, chat_id: str, *, group: bool) -> None: ...
+    async def acquire(self, chat_id: str, *, group: bool, within: float | None = None) -> bool: ...
 
     def pause(self, chat_id: str, seconds: float) -> None: ...
-
-
-def rate_limiter(store: Store, platform: str, limits: RateLimits) -> Limiter:
-    """The platform's budget: shared in the database when replicas may share it."""
-    if store.coordinates_replicas:
-        return SharedRateLimiter(store, platform, limits)
-    return RateLimiter(limits)
 
 
 class RateLimiter:
@@ -55,14 +52,17 @@ class RateLimiter:
         self._overall_free = 0.0
         self._chat_free: dict[str, float] = {}
 
-    async def acquire(self, chat_id: str, *, group: bool) -> None:
+    async def acquire(self, chat_id: str, *, group: bool, within: float | None = None) -> bool:
         """Wait until one more message to `chat_id` is within every limit, and count it.
 
-        Meant for one sender per chat at a time, as the dispatcher has.
+        With `within`, a message that could not go within that many seconds is not
+        counted and False comes back at once: a reply nobody would wait for is dropped.
         """
         gap = self._group_gap if group else self._chat_gap
         now = self._clock()
         start = max(now, self._chat_free.get(chat_id, 0.0))
+        if within is not None and start - now > within:
+            return False
         self._chat_free[chat_id] = start + gap
         if start > now:
             await self._sleep(start - now)
@@ -76,6 +76,7 @@ class RateLimiter:
         sent = max(self._clock(), send_at)
         self._chat_free[chat_id] = max(self._chat_free[chat_id], sent + gap)
         self._forget_idle_chats(sent)
+        return True
 
     def pause(self, chat_id: str, seconds: float) -> None:
         """The platform said to wait (HTTP 429, retry_after): nothing goes to the chat
@@ -87,3 +88,31 @@ class RateLimiter:
         """Keep memory bounded by active chats: a chat whose slot has passed needs no entry."""
         if len(self._chat_free) > 4096:
             self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
+
+
+_SHARED: dict[int, Limiter] = {}
+_BUDGETS: dict[str, Store] = {}
+
+
+def share_budgets(store: Store | None) -> None:
+    """Book every platform's limits in `store` when replicas may share it (PostgreSQL);
+    None goes back to per-process limits. The composition root calls this before any
+    platform is built, so every limiter of the process is of the same kind."""
+    _BUDGETS.clear()
+    if store is not None and store.coordinates_replicas:
+        _BUDGETS["store"] = store
+
+
+def limiter_for(platform: Platform) -> Limiter:
+    """The one limiter of `platform` in this process, made from its `limits` on first use
+    and forgotten with the platform."""
+    key = id(platform)
+    if key not in _SHARED:
+        store = _BUDGETS.get("store")
+        _SHARED[key] = (
+            RateLimiter(platform.limits)
+            if store is None
+            else SharedRateLimiter(store, platform.name, platform.limits)
+        )
+        weakref.finalize(platform, _SHARED.pop, key, None)
+    return _SHARED[key]

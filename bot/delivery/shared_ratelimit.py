@@ -37,9 +37,13 @@ class SharedRateLimiter:
         self._sleep = sleep
         self._pausing: set[asyncio.Task[None]] = set()
 
-    async def acquire(self, chat_id: str, *, group: bool) -> None:
+    async def acquire(self, chat_id: str, *, group: bool, within: float | None = None) -> bool:
         """Wait until one more message to `chat_id` is within every limit, cluster-wide,
-        and count it."""
+        and count it.
+
+        With `within`, a message whose chat could not go within that many seconds is not
+        counted and False comes back at once, as `RateLimiter.acquire` does.
+        """
         if self._pausing:
             await asyncio.gather(*self._pausing, return_exceptions=True)
         gap = self._group_gap if group else self._chat_gap
@@ -50,10 +54,12 @@ class SharedRateLimiter:
                 overall_gap=self._overall_gap,
                 chat_gap=gap,
             )
+            if within is not None and not slot.booked and slot.wait > within:
+                return False
             if slot.wait > 0:
                 await self._sleep(slot.wait)
             if slot.booked:
-                return
+                return True
 
     def pause(self, chat_id: str, seconds: float) -> None:
         """The platform said to wait: no replica sends to the chat before `seconds` from now.

@@ -13,10 +13,8 @@ import asyncio
 import importlib
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import openai
 from alembic.script import ScriptDirectory
@@ -25,42 +23,13 @@ from sqlalchemy.engine import make_url
 import handlers
 from bot.source.arxiv_source import ArxivError, ArxivSource
 from bot.store import Store, migrate
+from bot.support.checks import CheckResult, PlatformCheck
 from bot.support.config import ConfigError, Settings, load_settings
 from bot.support.logs import configure_logging
-
-Status = Literal["ok", "fail", "skip"]
-MARKS: dict[Status, str] = {"ok": "✓", "fail": "✗", "skip": "–"}
 
 PROBE_PAPER = "2508.08189"
 PROBE_CATEGORY = "cs.AI"
 DATABASE_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    name: str
-    status: Status
-    detail: str
-    fix: str | None = None
-
-    @classmethod
-    def ok(cls, name: str, detail: str) -> CheckResult:
-        return cls(name, "ok", detail)
-
-    @classmethod
-    def failed(cls, name: str, detail: str, fix: str) -> CheckResult:
-        return cls(name, "fail", detail, fix)
-
-    @classmethod
-    def skipped(cls, name: str, detail: str) -> CheckResult:
-        return cls(name, "skip", detail)
-
-    def line(self) -> str:
-        text = f"{MARKS[self.status]} {self.name}: {self.detail}"
-        return f"{text} — fix: {self.fix}" if self.fix else text
-
-
-PlatformCheck = Callable[[Settings], Awaitable[CheckResult]]
 
 
 def main(echo: Callable[[str], None] = print) -> int:

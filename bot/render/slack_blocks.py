@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards.cards import Card, Kind, Section
+from bot.render.buttons import Share, ToggleFavorite, encode
+from bot.render.escape import mrkdwn_text, mrkdwn_url
 from bot.render.layout import (
     ARXIV_LABEL,
     FIELD_SEPARATOR,
@@ -151,8 +153,8 @@ def _actions(card: Card) -> Block:
     return {
         "type": "actions",
         "elements": [
-            _button(labels.favorite, FAVORITE_ACTION, value=card.arxiv_id),
-            _button(labels.share, SHARE_ACTION, value=card.arxiv_id),
+            _button(labels.favorite, FAVORITE_ACTION, value=encode(ToggleFavorite(card.arxiv_id))),
+            _button(labels.share, SHARE_ACTION, value=encode(Share(card.arxiv_id))),
             _button(ARXIV_LABEL, OPEN_ARXIV_ACTION, url=card.abs_url),
             _button(PDF_LABEL, OPEN_PDF_ACTION, url=card.pdf_url),
         ],
@@ -295,13 +297,8 @@ def _cut(text: str, limit: int) -> int:
     return max(end, 1)
 
 
-def _escape(text: str) -> str:
-    """The three characters mrkdwn reserves for mentions, links and entities."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _mrkdwn(raw: str) -> str:
-    return _escape(_OPENER.sub(lambda m: _LOOK_ALIKE[m.group()], raw))
+    return mrkdwn_text(_OPENER.sub(lambda m: _LOOK_ALIKE[m.group()], raw))
 
 
 def _bold(raw: str) -> str:
@@ -310,10 +307,9 @@ def _bold(raw: str) -> str:
 
 
 def _code(raw: str) -> str:
-    escaped = _escape(one_line(raw).replace("`", "ˋ"))
+    escaped = mrkdwn_text(one_line(raw).replace("`", "ˋ"))
     return f"`{escaped}`" if escaped else ""
 
 
 def _link(url: str, label: str) -> str:
-    target = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
-    return f"<{target}|{_mrkdwn(label)}>"
+    return f"<{mrkdwn_url(url)}|{_mrkdwn(label)}>"

@@ -138,6 +138,23 @@ class Cluster:
         self._started_at = now()
         self.poll = LeaseKeeper(store, POLL_LEASE, self.name, ttl=lease, now=now)
 
+    def role(self, name: str, *, on_gain: Hook, on_loss: Hook) -> LeaseKeeper:
+        """Another role one replica at a time takes up (Telegram long polling), run by
+        whoever needs it; the hooks take it up and lay it down."""
+        return LeaseKeeper(
+            self._store,
+            name,
+            self.name,
+            ttl=self.lease,
+            now=self._now,
+            on_gain=on_gain,
+            on_loss=on_loss,
+        )
+
+    async def first_sight_of(self, event_id: str) -> bool:
+        """Whether no replica has handled the platform event `event_id` before."""
+        return await self._store.first_sight_of_event(event_id, now=self._now())
+
     def leads(self) -> bool:
         """Whether this replica polls arXiv and queues mailings now."""
         return self.poll.held

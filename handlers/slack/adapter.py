@@ -35,7 +35,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cards.cards import Card
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
-from bot.store import Store
+from bot.delivery.ratelimit import limiter_for
+from bot.schedule.leader import Cluster
 from bot.support.config import ConfigError, Settings
 from handlers.slack import blocks
 from handlers.slack.dedupe import SharedEventGuard
@@ -44,7 +45,7 @@ from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
 from handlers.slack.security import ReplayGuard, SignatureCheck
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.chat.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +86,11 @@ class SlackAdapter:
         stop: asyncio.Event | None = None,
         clock: Clock | None = None,
         timeout: int = DEFAULT_TIMEOUT,
-        store: Store | None = None,
+        cluster: Cluster | None = None,
     ) -> None:
         """`stop` is set to end the bot when Slack cannot be served; `clock` is what request
-        signatures are checked against (tests set it); `store`, when given, makes an event
-        handled once across every replica on it."""
+        signatures are checked against (tests set it); `cluster`, when given, makes an
+        event handled once across every replica."""
         if settings.SLACK_BOT_TOKEN is None:
             raise ConfigError("SLACK_BOT_TOKEN: needed to run the Slack adapter")
         token = settings.SLACK_BOT_TOKEN.get_secret_value()
@@ -125,10 +126,14 @@ class SlackAdapter:
             before_authorize=verification,
         )
         self.app.use(ReplayGuard())
-        if store is not None:
-            self.app.use(SharedEventGuard(store))
+        if cluster is not None:
+            self.app.use(SharedEventGuard(cluster))
         self._interactions = Interactions(
-            service, self.client, SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY), self._spawn
+            service,
+            self.client,
+            SubscribePolicy(settings.SLACK_SUBSCRIBE_POLICY),
+            self._spawn,
+            limiter_for(self),
         )
         self._interactions.register(self.app)
         self._host = settings.SLACK_HTTP_HOST
@@ -272,7 +277,7 @@ def create(settings: Settings, core: Core) -> SlackAdapter | None:
     if settings.SLACK_BOT_TOKEN is None:
         return None
     try:
-        return SlackAdapter(settings, core.service, stop=core.stop, store=core.store)
+        return SlackAdapter(settings, core.service, stop=core.stop, cluster=core.cluster)
     except ConfigError as exc:
         log.error("Slack cannot start: %s", exc)
         core.stop.set()

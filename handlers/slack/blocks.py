@@ -1,6 +1,7 @@
-"""Block Kit for what the Slack adapter says in its own words: notices, favorites, App Home,
-digests, the share modal and share links, and BibTeX snippets. Cards themselves come from
-`bot.render`.
+"""Block Kit for what the Slack adapter draws around the core's replies: notices, favorites,
+App Home, digests, the share modal and share links, and BibTeX snippets. Cards themselves
+come from `bot.render`, every word from the catalogue (`bot.chat.messages`) in the
+conversation's language, and button values from the core's codec (`bot.render.buttons`).
 
 Text from people and from arXiv goes into `plain_text` objects, which Slack never formats,
 links or turns into mentions; mrkdwn carries only what the bot builds from IDs and URLs.
@@ -14,13 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards.i18n import CARD_LABELS
-from bot.chat.replies import FavoritesPage
+from bot.chat.messages import MESSAGES, Messages
+from bot.chat.replies import FavoritesPage, Subscription
 from bot.delivery.platforms import DigestEntry
+from bot.render.buttons import RemoveFavorite, ShowFavorites, ToggleFavorite, encode
+from bot.render.escape import mrkdwn_text, mrkdwn_url
 from bot.render.layout import one_line, truncate, truncate_to, utf16_len
 from bot.render.slack_blocks import FAVORITE_ACTION
 from bot.source.papers import Paper
 from bot.source.taxonomy import lookup
-from bot.store import Subscription
+from bot.support.config import Language
 
 Block = dict[str, Any]
 
@@ -42,8 +46,6 @@ MAX_DIGEST_ENTRIES = (MESSAGE_BLOCKS - 2) // 2
 MAX_HOME_CHANNELS = 20
 _CODE_FENCE = "```"
 
-_MORE_PAPERS = {"en": "+{n} more papers not listed here", "zh": "另有 {n} 篇论文未列出"}
-
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -63,36 +65,45 @@ def notice(text: str) -> Message:
     return Message(_fallback(text), [_plain_section(piece) for piece in _pieces(text)])
 
 
-def favorites_message(page: FavoritesPage) -> Message:
-    blocks = [_plain_section("☆ Your favorites"), *_favorites(page)]
-    return Message(f"Your favorites: {page.total}", blocks)
+def favorites_message(page: FavoritesPage, owner: str, words: Messages, prefix: str) -> Message:
+    """`owner` is the Slack user whose list it is; only their clicks change it."""
+    blocks = [_plain_section(f"☆ {words.your_favorites}"), *_favorites(page, owner, words, prefix)]
+    return Message(words.favorites_count.format(total=page.total), blocks)
 
 
-def home_view(page: FavoritesPage, feeds: Sequence[ChannelFeed], note: str | None) -> Block:
+def home_view(
+    page: FavoritesPage,
+    owner: str,
+    feeds: Sequence[ChannelFeed],
+    words: Messages,
+    prefix: str,
+    *,
+    channels_unknown: bool = False,
+) -> Block:
     """The App Home tab; `private_metadata` remembers the favorites page on show."""
-    blocks: list[Block] = [_header("☆ Your favorites"), *_favorites(page), {"type": "divider"}]
-    blocks.append(_header("📬 Your channels' subscriptions"))
+    blocks: list[Block] = [
+        _header(f"☆ {words.your_favorites}"),
+        *_favorites(page, owner, words, prefix),
+        {"type": "divider"},
+    ]
+    blocks.append(_header(words.home_subscriptions))
     for feed in feeds[:MAX_HOME_CHANNELS]:
         blocks.append(_mrkdwn_section(f"<#{feed.channel_id}>"))
-        lines = "\n".join(_subscription_line(s) for s in feed.subscriptions)
+        lines = "\n".join(_subscription_line(s, words) for s in feed.subscriptions)
         blocks.append({"type": "context", "elements": [_plain(_fit(lines, SECTION_TEXT))]})
     if len(feeds) > MAX_HOME_CHANNELS:
-        more = f"…and {len(feeds) - MAX_HOME_CHANNELS} more channels."
+        more = words.home_more_channels.format(count=len(feeds) - MAX_HOME_CHANNELS)
         blocks.append({"type": "context", "elements": [_plain(more)]})
-    if note:
-        blocks.append({"type": "context", "elements": [_plain(note)]})
+    if channels_unknown:
+        blocks.append({"type": "context", "elements": [_plain(words.home_no_channels)]})
     elif not feeds:
-        blocks.append(
-            _plain_section(
-                "None of your channels has subscriptions yet. In a channel, try: "
-                "/paperbell subscribe cs.CL"
-            )
-        )
+        blocks.append(_plain_section(words.home_no_subscriptions.format(prefix=prefix)))
     return {"type": "home", "private_metadata": str(page.page), "blocks": blocks}
 
 
 def digest(title: str, entries: Sequence[DigestEntry], language: str) -> Message:
-    labels = CARD_LABELS["zh" if language == "zh" else "en"]
+    code: Language = "zh" if language == "zh" else "en"
+    labels = CARD_LABELS[code]
     blocks: list[Block] = [_header(title)]
     shown = entries if len(entries) * 2 + 1 <= MESSAGE_BLOCKS else entries[:MAX_DIGEST_ENTRIES]
     for number, entry in enumerate(shown, 1):
@@ -100,52 +111,47 @@ def digest(title: str, entries: Sequence[DigestEntry], language: str) -> Message
         if entry.takeaway.strip():
             text += "\n" + _fit(one_line(entry.takeaway), _TAKEAWAY)
         section = _plain_section(text)
-        section["accessory"] = _button(labels.favorite, FAVORITE_ACTION, entry.paper.arxiv_id)
+        favorite = encode(ToggleFavorite(entry.paper.arxiv_id))
+        section["accessory"] = _button(labels.favorite, FAVORITE_ACTION, favorite)
         blocks += [section, _links(entry.paper)]
     if len(shown) < len(entries):
-        more = _MORE_PAPERS["zh" if language == "zh" else "en"].format(n=len(entries) - len(shown))
+        more = MESSAGES[code].more_papers.format(count=len(entries) - len(shown))
         blocks.append({"type": "context", "elements": [_plain(more)]})
     return Message(_fallback(title), blocks)
 
 
-def share(permalink: str | None, arxiv_id: str, prefix: str) -> Message:
+def share(permalink: str | None, arxiv_id: str, prefix: str, words: Messages) -> Message:
     """Where the card is, and how to post it into another conversation; `arxiv_id` must be
     a parsed one, which needs no escaping."""
-    lines = [
-        f"To post the full card in another conversation, send `{prefix}paper {arxiv_id}` there."
-    ]
+    lines = [words.share_by_command.format(command=f"`{prefix}paper {arxiv_id}`")]
     if permalink:
-        lines.insert(
-            0,
-            f"🔗 <{_url(permalink)}|Link to this card>: paste it into any conversation and "
-            "Slack shows a preview of it there.",
-        )
+        lines.insert(0, words.share_link.format(link=_card_link(permalink, words)))
     text = "\n".join(lines)
     return Message(text, [_mrkdwn_section(text)])
 
 
-def share_modal(arxiv_id: str, origin: str, permalink: str | None) -> Block:
+def share_modal(arxiv_id: str, origin: str, permalink: str | None, words: Messages) -> Block:
     """Where to post the card; `private_metadata` carries the paper and the conversation the
     Share button was clicked in, where the outcome is told."""
-    about = f"The full card of arXiv:{arxiv_id}, in the conversation's language."
+    about = words.share_about.format(arxiv_id=arxiv_id)
     if permalink:
-        about += f"\n🔗 <{_url(permalink)}|Link to this card>"
+        about += f"\n🔗 {_card_link(permalink, words)}"
     return {
         "type": "modal",
         "callback_id": SHARE_MODAL,
         "private_metadata": json.dumps({"paper": arxiv_id, "origin": origin}),
-        "title": _plain("Share a paper"),
-        "submit": _plain("Post card"),
-        "close": _plain("Cancel"),
+        "title": _plain(words.share_title),
+        "submit": _plain(words.share_submit),
+        "close": _plain(words.share_cancel),
         "blocks": [
             {
                 "type": "input",
                 "block_id": SHARE_TARGET_BLOCK,
-                "label": _plain("Post it in"),
+                "label": _plain(words.share_target),
                 "element": {
                     "type": "conversations_select",
                     "action_id": SHARE_TARGET_ACTION,
-                    "placeholder": _plain("Choose a channel"),
+                    "placeholder": _plain(words.share_placeholder),
                     "filter": {"include": ["public", "private"], "exclude_bot_users": True},
                 },
             },
@@ -154,28 +160,30 @@ def share_modal(arxiv_id: str, origin: str, permalink: str | None) -> Block:
     }
 
 
-def shared(channel: str, title: str) -> Message:
+def shared(channel: str, title: str, words: Messages) -> Message:
     """`channel` is an ID Slack chose, which needs no escaping; `title` is arXiv's."""
     return Message(
-        _fallback(f"Posted {title}"),
+        _fallback(words.shared.format(channel=title)),
         [
-            _mrkdwn_section(f"🔗 Posted in <#{channel}>:"),
+            _mrkdwn_section(words.shared.format(channel=f"<#{channel}>")),
             _plain_section(_fit(one_line(title), _TITLE) or "…"),
         ],
     )
 
 
-def share_refused(channel: str, arxiv_id: str, reason: str) -> Message:
+def share_refused(channel: str, arxiv_id: str, reason: str, words: Messages) -> Message:
     """Why the card did not arrive in `channel`; `arxiv_id` must be a parsed one and `reason`
-    the bot's own words, so nothing needs escaping."""
-    text = f"Could not post arXiv:{arxiv_id} in <#{channel}>: {reason}"
+    the catalogue's words."""
+    text = words.share_refused.format(
+        arxiv_id=arxiv_id, channel=f"<#{channel}>", reason=mrkdwn_text(reason)
+    )
     return Message(text, [_mrkdwn_section(text)])
 
 
-def snippet(filename: str, content: str, caption: str) -> Message:
+def snippet(filename: str, content: str, caption: str, words: Messages) -> Message:
     """A file shown as code, for workspaces that do not let the app upload files; entries
     that do not fit one message are left out and counted."""
-    intro = f"{caption} — {filename} (file uploads are not allowed here, so it is inline):"
+    intro = words.snippet_intro.format(caption=caption, filename=filename)
     entries = [entry for entry in content.split("\n\n") if entry.strip()]
     # Room for the intro and the closing count.
     room = MESSAGE_BLOCKS - 2
@@ -194,55 +202,57 @@ def snippet(filename: str, content: str, caption: str) -> Message:
     blocks = [_plain_section(intro), *(_code_section(chunk) for chunk in chunks if chunk)]
     if left_out:
         blocks.append(
-            {"type": "context", "elements": [_plain(f"{left_out} more entries did not fit.")]}
+            {"type": "context", "elements": [_plain(words.snippet_more.format(count=left_out))]}
         )
     return Message(_fallback(intro), blocks)
 
 
-def _favorites(page: FavoritesPage) -> list[Block]:
+def _favorites(page: FavoritesPage, owner: str, words: Messages, prefix: str) -> list[Block]:
     if not page.entries:
-        return [
-            _plain_section(
-                "No favorites yet. Tap ☆ Favorite under a paperbell card to keep it here."
-            )
-        ]
+        return [_plain_section(words.no_favorites)]
     blocks: list[Block] = []
     for favorite in page.entries:
         paper = favorite.paper
         section = _plain_section(_fit(one_line(paper.title), _TITLE) or paper.versioned_id)
-        section["accessory"] = _button(
-            "Remove", UNFAVORITE_ACTION, f"{page.page}:{paper.arxiv_id}", style="danger"
-        )
+        remove = encode(RemoveFavorite(owner, page.page, paper.arxiv_id))
+        section["accessory"] = _button(words.remove, UNFAVORITE_ACTION, remove, style="danger")
         starred = favorite.favorited_at.date().isoformat()
         blocks += [section, _links(paper, f"☆ {starred}")]
     if page.pages > 1:
         buttons = []
         if page.page > 1:
-            buttons.append(_button("‹ Newer", NEWER_ACTION, str(page.page - 1)))
+            newer = encode(ShowFavorites(owner, page.page - 1))
+            buttons.append(_button(words.newer, NEWER_ACTION, newer))
         if page.page < page.pages:
-            buttons.append(_button("Older ›", OLDER_ACTION, str(page.page + 1)))
+            older = encode(ShowFavorites(owner, page.page + 1))
+            buttons.append(_button(words.older, OLDER_ACTION, older))
         blocks.append({"type": "actions", "elements": buttons})
-    status = f"Page {page.page} of {page.pages} · {page.total} favorites"
-    status += " · /paperbell export sends them as BibTeX"
+    status = words.favorites_status.format(
+        page=page.page, pages=page.pages, total=page.total, prefix=prefix
+    )
     blocks.append({"type": "context", "elements": [_plain(status)]})
     return blocks
 
 
-def _subscription_line(subscription: Subscription) -> str:
+def _subscription_line(subscription: Subscription, words: Messages) -> str:
     category = lookup(subscription.category)
     line = f"{subscription.category} ({category.name})" if category else subscription.category
     if subscription.include:
-        line += " — only " + ", ".join(subscription.include)
+        line += words.listed_only.format(words=", ".join(subscription.include))
     if subscription.exclude:
-        line += " — not " + ", ".join(subscription.exclude)
+        line += words.listed_not.format(words=", ".join(subscription.exclude))
     return line
+
+
+def _card_link(permalink: str, words: Messages) -> str:
+    return f"<{mrkdwn_url(permalink)}|{mrkdwn_text(words.link_to_card)}>"
 
 
 def _links(paper: Paper, *extra: str) -> Block:
     """arXiv and PDF links, built only from the paper's ID, which needs no escaping."""
     parts = [
-        f"<{_url(paper.abs_url)}|arXiv:{paper.versioned_id}>",
-        f"<{_url(paper.pdf_url)}|PDF>",
+        f"<{mrkdwn_url(paper.abs_url)}|arXiv:{paper.versioned_id}>",
+        f"<{mrkdwn_url(paper.pdf_url)}|PDF>",
         paper.primary_category,
         *extra,
     ]
@@ -258,7 +268,7 @@ def _code_section(entries: list[str]) -> Block:
 
 
 def _code_text(entries: list[str]) -> str:
-    return _CODE_FENCE + _escape("\n\n".join(entries)) + _CODE_FENCE
+    return _CODE_FENCE + mrkdwn_text("\n\n".join(entries)) + _CODE_FENCE
 
 
 def _header(text: str) -> Block:
@@ -314,12 +324,4 @@ def _fit(text: str, limit: int) -> str:
 
 def _fallback(text: str) -> str:
     """Slack reads a message's `text` as mrkdwn, so it is escaped and kept short."""
-    return _escape(truncate(one_line(text), FALLBACK_TEXT))
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _url(url: str) -> str:
-    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return mrkdwn_text(truncate(one_line(text), FALLBACK_TEXT))

@@ -16,16 +16,14 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.store import Store
-from bot.support.clock import Clock, utcnow
+from bot.schedule.leader import Cluster
 
 log = logging.getLogger(__name__)
 
 
 class SharedEventGuard(AsyncMiddleware):
-    def __init__(self, store: Store, now: Clock = utcnow) -> None:
-        self._store = store
-        self._now = now
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
 
     async def async_process(
         self,
@@ -38,7 +36,7 @@ class SharedEventGuard(AsyncMiddleware):
         if not isinstance(event_id, str) or not event_id:
             return await next()
         try:
-            first = await self._store.first_sight_of_event(event_id, now=self._now())
+            first = await self._cluster.first_sight_of(event_id)
         except Exception as exc:
             # Better handled twice than dropped: a duplicate is an annoyance, a loss is not.
             log.warning("Slack: could not check event %s against the others: %s", event_id, exc)

@@ -6,7 +6,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ops.doctor import CheckResult
+from bot.support.checks import CheckResult
 from bot.support.config import Settings
 
 NAME = "Slack"

@@ -1,22 +1,19 @@
-"""What people do in Slack: `/paperbell`, the buttons under cards, and opening App Home.
+"""What people do in Slack: `/paperbell` and ☆ under cards here; App Home and favorites
+lists in `home`, 🔗 Share in `sharing`.
 
 Every listener acknowledges first, inside Slack's three seconds, and does the rest as a
 background task; only `help`, which needs nothing but the command's name, is answered in
-the acknowledgement itself. Replies about the asker's own request (notices, ☆ and share
-confirmations, favorites) are ephemeral; cards are posted in the channel for everyone.
-
-🔗 Share opens a modal to pick a conversation; submitting it posts the card there, the way
-`/paperbell paper` would, and tells the sharer where it went (or why it could not).
-
-People are keyed `TEAM:USER`, so favorites are per user per workspace.
+the acknowledgement itself. Replies about the asker's own request (notices, ☆
+confirmations, favorites) are ephemeral; cards are posted in the channel for everyone,
+taking their turn with the dispatcher's cards in the platform's one rate limiter.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from functools import partial
 from typing import Any
 
@@ -27,8 +24,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
+from bot.chat.messages import MESSAGES, Messages
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
-from bot.chat.service import Caller, ChatKind, Service, UnknownPaper
+from bot.chat.service import Caller, Service, UnknownPaper
+from bot.delivery.ratelimit import Limiter
+from bot.render.buttons import ToggleFavorite
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
     OPEN_ARXIV_ACTION,
@@ -36,29 +36,30 @@ from bot.render.slack_blocks import (
     SHARE_ACTION,
     render_slack,
 )
-from bot.source.ids import InvalidArxivId, parse_arxiv_id
 from handlers.slack import blocks
 from handlers.slack.blocks import Message
+from handlers.slack.context import (
+    COMMAND,
+    PLATFORM,
+    PREFIX,
+    Spawn,
+    channel_of,
+    chat_kind,
+    clicker,
+    reply,
+    tapped,
+    team_of,
+    user_key,
+    words_for,
+)
+from handlers.slack.home import Home
 from handlers.slack.posting import CALL_FAILURES, post_card
+from handlers.slack.sharing import NOT_MEMBER, Sharing
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "slack"
-COMMAND = "/paperbell"
-# Posting in a conversation the bot is not in: answer through the command's response_url.
-_NOT_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
-_CHANNEL_TYPES = "public_channel,private_channel"
-_INVITE = (
-    "paperbell is not in this private channel, so papers cannot arrive here yet: "
-    "invite it with /invite @paperbell"
-)
-_MAX_CHANNEL_PAGES = 10
-_SHARE_NOT_MEMBER = (
-    "paperbell is not in that conversation. Invite it there with `/invite @paperbell`, "
-    "then share again."
-)
-
-Spawn = Callable[[Coroutine[Any, Any, None]], None]
+# A card asked for by command waits this long at most for its turn in the channel.
+MAX_REPLY_WAIT_SECONDS = 30.0
 
 
 class SubscribePolicy:
@@ -86,24 +87,34 @@ class SubscribePolicy:
 
 class Interactions:
     def __init__(
-        self, service: Service, client: AsyncWebClient, policy: SubscribePolicy, spawn: Spawn
+        self,
+        service: Service,
+        client: AsyncWebClient,
+        policy: SubscribePolicy,
+        spawn: Spawn,
+        limiter: Limiter,
     ) -> None:
         self._service = service
         self._client = client
         self._policy = policy
         self._spawn = spawn
+        self._limiter = limiter
+        self.home = Home(service, client, spawn)
+        self._sharing = Sharing(service, client, spawn)
 
     def register(self, app: AsyncApp) -> None:
         # Any command name: a workspace may have installed the app under another one.
         app.command(re.compile(r"^/"))(self.on_command)
         app.action(FAVORITE_ACTION)(self.on_favorite)
-        app.action(SHARE_ACTION)(self.on_share)
-        app.view(blocks.SHARE_MODAL)(self.on_share_submitted)
-        app.action(blocks.UNFAVORITE_ACTION)(self.on_unfavorite)
-        app.action(re.compile(f"^({blocks.NEWER_ACTION}|{blocks.OLDER_ACTION})$"))(self.on_page)
+        app.action(SHARE_ACTION)(self._sharing.on_share)
+        app.view(blocks.SHARE_MODAL)(self._sharing.on_share_submitted)
+        app.action(blocks.UNFAVORITE_ACTION)(self.home.on_unfavorite)
+        app.action(re.compile(f"^({blocks.NEWER_ACTION}|{blocks.OLDER_ACTION})$"))(
+            self.home.on_page
+        )
         # Link buttons still report their clicks, and Slack flags any left unanswered.
         app.action(re.compile(f"^({OPEN_ARXIV_ACTION}|{OPEN_PDF_ACTION})$"))(self.on_link)
-        app.event("app_home_opened")(self.on_home_opened)
+        app.event("app_home_opened")(self.home.on_home_opened)
 
     # -- /paperbell ---------------------------------------------------------------------------
 
@@ -117,8 +128,8 @@ class Interactions:
         caller = Caller(
             platform=PLATFORM,
             chat_id=str(command["channel_id"]),
-            chat_kind=_chat_kind(str(command["channel_id"])),
-            user_id=_user_key(team, user),
+            chat_kind=chat_kind(str(command["channel_id"])),
+            user_id=user_key(team, user),
             chat_title=command.get("channel_name"),
         )
         can_manage = partial(self._policy.allows, self._client, user)
@@ -134,7 +145,7 @@ class Interactions:
         handling = self._service.handle(
             caller, name, args.strip(), can_manage=can_manage, prefix=prefix
         )
-        self._spawn(self._command(handling, caller, team, user, name, respond))
+        self._spawn(self._command(handling, caller, team, user, name, prefix, respond))
 
     async def _command(
         self,
@@ -143,20 +154,40 @@ class Interactions:
         team: str,
         user: str,
         name: str,
+        prefix: str,
         respond: AsyncRespond,
     ) -> None:
         try:
             replies = await handling
+            # After the command, which may have changed the chat's language.
+            words = await words_for(self._service, caller.chat_id)
             in_a_channel = name == "subscribe" and caller.chat_kind == "group"
             if in_a_channel and await self._invite_needed(caller.chat_id):
-                replies = [*replies, Notice(_INVITE)]
-            await self._send_replies(caller, user, replies, respond)
+                replies = [*replies, Notice(words.invite_needed)]
+            await self._send_replies(caller, user, replies, respond, words, prefix)
+        except SlackApiError as exc:
+            if exc.response.status_code != 429:
+                await self._sorry(name, caller, respond)
+                return
+            log.warning(
+                "Slack: dropped the rest of /paperbell %s in %s, still rate limited",
+                name,
+                caller.chat_id,
+            )
+            return
         except Exception:
-            log.exception("/paperbell %s failed", name)
-            await _reply(respond, blocks.notice("Something went wrong; please try again shortly."))
+            await self._sorry(name, caller, respond)
             return
         if name in ("subscribe", "unsubscribe"):
-            await self.publish_home(team, user)
+            await self.home.publish(team, user)
+
+    async def _sorry(self, name: str, caller: Caller, respond: AsyncRespond) -> None:
+        log.exception("/paperbell %s failed", name)
+        language = self._service.default_language
+        # The failure may be the database's, which holds the chat's language.
+        with contextlib.suppress(Exception):
+            language = await self._service.language_of(PLATFORM, caller.chat_id)
+        await reply(respond, blocks.notice(MESSAGES[language].sorry))
 
     async def _invite_needed(self, channel: str) -> bool:
         """Whether a channel must invite the bot before papers can arrive: a private one it
@@ -171,38 +202,50 @@ class Interactions:
         return bool(info.get("is_private")) and not info.get("is_member")
 
     async def _send_replies(
-        self, caller: Caller, user: str, replies: Sequence[Reply], respond: AsyncRespond
+        self,
+        caller: Caller,
+        user: str,
+        replies: Sequence[Reply],
+        respond: AsyncRespond,
+        words: Messages,
+        prefix: str,
     ) -> None:
         """In order; consecutive notices share one message (a response_url takes five)."""
         notices: list[str] = []
-        for reply in replies:
-            if isinstance(reply, Notice):
-                notices.append(reply.text)
+        for answer in replies:
+            if isinstance(answer, Notice):
+                notices.append(answer.text)
                 continue
             if notices:
-                await _reply(respond, blocks.notice("\n\n".join(notices)))
+                await reply(respond, blocks.notice("\n\n".join(notices)))
                 notices = []
-            if isinstance(reply, CardReply):
-                await self._post_card(caller.chat_id, reply.card, respond)
-            elif isinstance(reply, FavoritesPage):
-                await _reply(respond, blocks.favorites_message(reply))
-            elif isinstance(reply, Document):
-                await self._send_document(caller.chat_id, user, reply, respond)
+            if isinstance(answer, CardReply):
+                await self._post_card(caller.chat_id, answer.card, respond)
+            elif isinstance(answer, FavoritesPage):
+                await reply(respond, blocks.favorites_message(answer, user, words, prefix))
+            elif isinstance(answer, Document):
+                await self._send_document(caller.chat_id, user, answer, respond, words)
         if notices:
-            await _reply(respond, blocks.notice("\n\n".join(notices)))
+            await reply(respond, blocks.notice("\n\n".join(notices)))
 
     async def _post_card(self, channel: str, card: Card, respond: AsyncRespond) -> None:
+        group = chat_kind(channel) == "group"
+        if not await self._limiter.acquire(channel, group=group, within=MAX_REPLY_WAIT_SECONDS):
+            log.warning(
+                "Slack: dropped card %s for %s, the channel is busy", card.arxiv_id, channel
+            )
+            return
         try:
             await post_card(self._client, self._client, channel, card)
         except SlackApiError as exc:
-            if exc.response.get("error") not in _NOT_MEMBER:
+            if exc.response.get("error") not in NOT_MEMBER:
                 raise
             # A private channel or a DM the bot was not invited to: the whole card, once.
             whole = render_slack(card)
-            await _reply(respond, Message(whole.text, whole.blocks), response_type="in_channel")
+            await reply(respond, Message(whole.text, whole.blocks), response_type="in_channel")
 
     async def _send_document(
-        self, channel: str, user: str, document: Document, respond: AsyncRespond
+        self, channel: str, user: str, document: Document, respond: AsyncRespond, words: Messages
     ) -> None:
         """Into the asker's direct message with the bot, as a file; inline if uploads are
         not allowed (no files:write scope, or the workspace forbids them)."""
@@ -219,216 +262,36 @@ class Interactions:
         except SlackApiError as exc:
             log.info("could not upload %s (%s); sending it inline", document.filename, exc)
             text = document.content.decode("utf-8", "replace")
-            await _reply(respond, blocks.snippet(document.filename, text, document.caption))
+            await reply(respond, blocks.snippet(document.filename, text, document.caption, words))
             return
         if direct != channel:
-            sent = f"Sent {document.caption} to you in a direct message from paperbell."
-            await _reply(respond, blocks.notice(sent))
+            sent = words.document_sent.format(caption=document.caption)
+            await reply(respond, blocks.notice(sent))
 
-    # -- buttons ------------------------------------------------------------------------------
+    # -- ☆ ------------------------------------------------------------------------------------
 
     async def on_favorite(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        self._spawn(self._toggle(_team(body), _clicker(body), str(action.get("value")), respond))
+        match tapped(action, "fav:"):
+            case ToggleFavorite(paper):
+                self._spawn(self._toggle(body, paper, respond))
+            case _:
+                log.info("☆ clicked with a value paperbell never sent: %r", action.get("value"))
 
-    async def _toggle(self, team: str, user: str, paper_id: str, respond: AsyncRespond) -> None:
+    async def _toggle(self, body: dict[str, Any], paper: str, respond: AsyncRespond) -> None:
+        team, user = team_of(body), clicker(body)
+        words = await words_for(self._service, channel_of(body))
         try:
-            toggle = await self._service.toggle_favorite(PLATFORM, _user_key(team, user), paper_id)
+            toggle = await self._service.toggle_favorite(PLATFORM, user_key(team, user), paper)
         except UnknownPaper:
-            stale = f"paperbell does not know this paper any more; try {COMMAND} paper {paper_id}."
-            await _reply(respond, blocks.notice(stale), replace_original=False)
+            stale = words.unknown_paper_here.format(prefix=PREFIX, arxiv_id=paper)
+            await reply(respond, blocks.notice(stale), replace_original=False)
             return
-        if toggle.saved:
-            text = f"☆ Saved to your favorites: {toggle.title}\nSee them all in paperbell's Home."
-        else:
-            text = f"Removed from your favorites: {toggle.title}"
-        await _reply(respond, blocks.notice(text), replace_original=False)
-        await self.publish_home(team, user)
-
-    async def on_share(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        respond: AsyncRespond,
-    ) -> None:
-        await ack()
-        self._spawn(self._share(body, str(action.get("value")), respond))
-
-    async def _share(self, body: dict[str, Any], paper_id: str, respond: AsyncRespond) -> None:
-        """Open the modal that picks where to post the card. Its trigger_id lasts three
-        seconds; when Slack will not open it, the permalink and the command to send elsewhere
-        still let the card be shared by hand."""
-        try:
-            arxiv_id = parse_arxiv_id(paper_id)
-        except InvalidArxivId:
-            log.info("share clicked with a value paperbell never sent: %r", paper_id)
-            return
-        container = body.get("container") or {}
-        channel = str(container.get("channel_id"))
-        permalink = None
-        try:
-            found = await self._client.chat_getPermalink(
-                channel=channel, message_ts=str(container.get("message_ts"))
-            )
-            permalink = str(found["permalink"])
-        except CALL_FAILURES as exc:
-            log.info("no permalink for the shared card: %s", exc)
-        try:
-            await self._client.views_open(
-                trigger_id=str(body.get("trigger_id")),
-                view=blocks.share_modal(arxiv_id.base, channel, permalink),
-            )
-            return
-        except CALL_FAILURES as exc:
-            log.info("could not open the share modal: %s", exc)
-        await _reply(
-            respond, blocks.share(permalink, arxiv_id.base, f"{COMMAND} "), replace_original=False
-        )
-
-    async def on_share_submitted(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
-    ) -> None:
-        await ack()
-        self._spawn(self._post_shared(_clicker(body), view))
-
-    async def _post_shared(self, user: str, view: dict[str, Any]) -> None:
-        """Post the card in the picked conversation, in that chat's language, then tell the
-        sharer privately in the conversation they shared from."""
-        shared = json.loads(view["private_metadata"])
-        arxiv_id = parse_arxiv_id(str(shared["paper"]))
-        picked = view["state"]["values"][blocks.SHARE_TARGET_BLOCK][blocks.SHARE_TARGET_ACTION]
-        target = str(picked["selected_conversation"])
-        language = await self._service.language_of(PLATFORM, target)
-        cards = await self._service.share_cards(arxiv_id.base, language)
-        if not cards:
-            reason = "arXiv did not return it; please try again in a minute."
-            answer = blocks.share_refused(target, arxiv_id.base, reason)
-        else:
-            answer = await self._post_shared_card(target, cards[0].card)
-        try:
-            await self._client.chat_postEphemeral(
-                channel=str(shared["origin"]), user=user, text=answer.text, blocks=answer.blocks
-            )
-        except CALL_FAILURES as exc:
-            log.warning("could not tell %s where the shared card went: %s", user, exc)
-
-    async def _post_shared_card(self, channel: str, card: Card) -> Message:
-        try:
-            await post_card(self._client, self._client, channel, card)
-        except CALL_FAILURES as exc:
-            code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
-            if code in _NOT_MEMBER:
-                reason = _SHARE_NOT_MEMBER
-            elif code == "is_archived":
-                reason = "that channel is archived."
-            else:
-                log.warning("could not post the shared card %s: %s", card.arxiv_id, exc)
-                reason = "Slack did not take it; please try again shortly."
-            return blocks.share_refused(channel, card.arxiv_id, reason)
-        return blocks.shared(channel, card.title)
-
-    async def on_unfavorite(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        page, _, paper_id = str(action.get("value")).partition(":")
-        self._spawn(self._unfavorite(body, paper_id, _page(page), respond))
-
-    async def _unfavorite(
-        self, body: dict[str, Any], paper_id: str, page: int, respond: AsyncRespond
-    ) -> None:
-        await self._service.remove_favorite(
-            PLATFORM, _user_key(_team(body), _clicker(body)), paper_id
-        )
-        await self._show_favorites(body, page, respond)
-
-    async def on_page(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        self._spawn(self._show_favorites(body, _page(str(action.get("value"))), respond))
-
-    async def _show_favorites(self, body: dict[str, Any], page: int, respond: AsyncRespond) -> None:
-        """Redraw the favorites where the click came from: App Home, or the ephemeral list."""
-        team, user = _team(body), _clicker(body)
-        if (body.get("container") or {}).get("type") == "view":
-            await self.publish_home(team, user, page)
-            return
-        favorites = await self._service.favorites_page(PLATFORM, _user_key(team, user), page)
-        await _reply(respond, blocks.favorites_message(favorites), replace_original=True)
-        await self.publish_home(team, user)
+        said = words.saved_titled if toggle.saved else words.removed_titled
+        await reply(respond, blocks.notice(said.format(title=toggle.title)), replace_original=False)
+        await self.home.publish(team, user)
 
     async def on_link(self, ack: AsyncAck) -> None:
         await ack()
-
-    # -- App Home -----------------------------------------------------------------------------
-
-    async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("tab") == "home":
-            self._spawn(self.publish_home(str(body["team_id"]), str(event["user"])))
-
-    async def publish_home(self, team: str, user: str, page: int = 1) -> None:
-        """Draw `user`'s Home tab: their favorites and what their channels follow."""
-        favorites = await self._service.favorites_page(PLATFORM, _user_key(team, user), page)
-        note = None
-        try:
-            channels = await self._channels_of(user)
-        except CALL_FAILURES as exc:
-            log.warning("could not list the channels of %s: %s", user, exc)
-            channels = []
-            note = (
-                "paperbell could not list your channels (it needs channels:read and groups:read)."
-            )
-        found = await self._service.subscriptions_of(PLATFORM, channels)
-        feeds = [blocks.ChannelFeed(c, tuple(found[c])) for c in channels if c in found]
-        try:
-            await self._client.views_publish(
-                user_id=user, view=blocks.home_view(favorites, feeds, note)
-            )
-        except CALL_FAILURES as exc:
-            log.warning("could not publish App Home for %s: %s", user, exc)
-
-    async def _channels_of(self, user: str) -> list[str]:
-        """The channels `user` is in that the bot can see, in Slack's order."""
-        channels: list[str] = []
-        cursor = ""
-        for _ in range(_MAX_CHANNEL_PAGES):
-            page = await self._client.users_conversations(
-                user=user, types=_CHANNEL_TYPES, exclude_archived=True, limit=200, cursor=cursor
-            )
-            channels += [str(channel["id"]) for channel in page.get("channels") or []]
-            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
-            if not cursor:
-                break
-        return channels
-
-
-async def _reply(respond: AsyncRespond, message: Message, **options: Any) -> None:
-    """Answer through the request's response_url; ephemeral unless `options` say otherwise."""
-    options.setdefault("response_type", "ephemeral")
-    answer = await respond(text=message.text, blocks=message.blocks, **options)
-    if answer.status_code != 200:
-        log.warning("Slack refused a reply (%s): %s", answer.status_code, answer.body)
-
-
-def _chat_kind(channel_id: str) -> ChatKind:
-    return "private" if channel_id.startswith("D") else "group"
-
-
-def _user_key(team: str, user: str) -> str:
-    return f"{team}:{user}"
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
-
-
-def _clicker(body: dict[str, Any]) -> str:
-    return str(body["user"]["id"])
-
-
-def _page(text: str) -> int:
-    return int(text) if text.isdigit() else 1

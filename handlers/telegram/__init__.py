@@ -9,7 +9,7 @@ from handlers.telegram.adapter import TelegramAdapter
 from handlers.telegram.doctor import doctor_check
 
 if TYPE_CHECKING:
-    from bot.app import Core
+    from bot.chat.core import Core
 
 __all__ = ["TelegramAdapter", "create", "doctor_check"]
 
@@ -17,4 +17,4 @@ __all__ = ["TelegramAdapter", "create", "doctor_check"]
 def create(settings: Settings, core: Core) -> TelegramAdapter | None:
     if settings.TELEGRAM_BOT_TOKEN is None:
         return None
-    return TelegramAdapter(settings, core.service, core.store, core.stop, replica=core.replica)
+    return TelegramAdapter(settings, core.service, core.stop, cluster=core.cluster)

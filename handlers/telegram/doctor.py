@@ -6,7 +6,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.ops.doctor import CheckResult
+from bot.support.checks import CheckResult
 from bot.support.config import Settings
 
 NAME = "Telegram"

@@ -2,16 +2,14 @@
 
 Cards themselves come from `bot.render.telegram_html`; this module only turns its buttons
 into python-telegram-bot objects and relabels ☆ for the person or group looking at them.
-All callback data the adapter accepts is produced and parsed here, and parsing accepts
-nothing else: Telegram hands back whatever a client sends, forged or stale.
+Button data comes from the core's codec (`bot.render.buttons`), words from its catalogue.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from telegram import (
     InlineKeyboardButton,
@@ -23,27 +21,29 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.cards.cards import Card
+from bot.chat.messages import MESSAGES
 from bot.chat.replies import FavoritesPage
 from bot.chat.service import FAVORITES_PER_PAGE
 from bot.delivery.platforms import DigestEntry
-from bot.render.buttons import Button, favorite_callback_data, parse_favorite_callback
+from bot.render.buttons import (
+    Button,
+    RemoveFavorite,
+    ShowFavorites,
+    ToggleFavorite,
+    decode,
+    encode,
+    favorite_callback_data,
+)
+from bot.render.escape import html_link, html_text, html_visible
 from bot.render.layout import one_line, title_of, utf16_len
 from bot.render.telegram_html import MESSAGE_LIMIT, TelegramMessage, render_telegram
-from bot.source.ids import InvalidArxivId, parse_arxiv_id
 from bot.support.config import Language
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 STAR_OFF = "☆"
 STAR_ON = "★"
 _STAR_LABEL = re.compile(rf"^[{STAR_OFF}{STAR_ON}]\s*(?P<base>.*?)(?:\s+·\s+\d+)?$")
-_FAVORITES_PAGE = re.compile(r"fl:(?P<owner>\d{1,20}):(?P<page>[1-9]\d{0,3})")
-_FAVORITES_REMOVE = re.compile(r"fr:(?P<owner>\d{1,20}):(?P<page>[1-9]\d{0,3}):(?P<paper>\S+)")
 _TITLE_LIMIT = 200
-_TAG = re.compile(r"<[^>]*>")
-_DIGEST_FOOTER: dict[Language, str] = {
-    "en": "Tap ☆ N to keep paper N in your favorites.",
-    "zh": "点 ☆ N 把第 N 篇加入你的收藏。",
-}
 # Shorter and shorter takeaways, then titles, until a long digest fits one message.
 _DIGEST_CUTS: tuple[tuple[int | None, int | None], ...] = (
     (None, None),
@@ -94,7 +94,7 @@ def card_message(card: Card, *, starred: bool = False) -> tuple[str, InlineKeybo
         rows = tuple(
             tuple(
                 replace(b, text=star_label(b.text, starred=True))
-                if b.callback_data is not None and parse_favorite_callback(b.callback_data)
+                if isinstance(decode(b.callback_data or ""), ToggleFavorite)
                 else b
                 for b in row
             )
@@ -122,73 +122,48 @@ def relabel_star(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class FavoritesAction:
-    """A tap on a favorites list: show `page`, after removing `remove` if set."""
-
-    owner: str
-    page: int
-    remove: str | None = None
-
-    def data(self) -> str:
-        if self.remove is None:
-            return f"fl:{self.owner}:{self.page}"
-        return f"fr:{self.owner}:{self.page}:{self.remove}"
-
-
-def parse_favorites_action(data: str) -> FavoritesAction | None:
-    """The action in favorites-list callback data, or None for anything this bot did not send."""
-    if match := _FAVORITES_PAGE.fullmatch(data):
-        return FavoritesAction(match["owner"], int(match["page"]))
-    match = _FAVORITES_REMOVE.fullmatch(data)
-    if match is None:
-        return None
-    try:
-        paper = parse_arxiv_id(match["paper"])
-    except InvalidArxivId:
-        return None
-    if paper.version is not None or paper.base != match["paper"]:
-        return None
-    return FavoritesAction(match["owner"], int(match["page"]), paper.base)
-
-
 def favorites_message(
-    page: FavoritesPage, owner_id: str, owner_name: str | None
+    page: FavoritesPage, owner_id: str, owner_name: str | None, language: Language
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of someone's favorites with a ✖ per paper and paging buttons.
 
     `owner_name` is set in groups, where the list is shown to everyone but only its owner
     may change it.
     """
+    words = MESSAGES[language]
     if page.total == 0:
-        return "You have no favorites yet. Tap ☆ under a card to keep it here.", None
-    whose = "Your favorites" if owner_name is None else f"{_esc(owner_name)}’s favorites"
-    lines = [f"⭐ <b>{whose}</b> · {page.total} · page {page.page}/{page.pages}"]
+        return html_text(words.no_favorites), None
+    whose = words.your_favorites if owner_name is None else words.someones_favorites
+    heading = words.favorites_page.format(
+        whose=whose.format(name=owner_name), total=page.total, page=page.page, pages=page.pages
+    )
+    lines = [f"⭐ <b>{html_text(heading)}</b>"]
     first = (page.page - 1) * FAVORITES_PER_PAGE + 1
     for number, favorite in enumerate(page.entries, first):
         paper = favorite.paper
-        authors = paper.authors[0] + (" et al." if len(paper.authors) > 1 else "")
+        authors = paper.authors[0] + (words.et_al if len(paper.authors) > 1 else "")
         lines += [
             "",
-            f'{number}. <b><a href="{html.escape(paper.abs_url)}">'
-            f"{_esc(_cut(one_line(paper.title), _TITLE_LIMIT))}</a></b>",
-            f"<code>{_esc(paper.arxiv_id)}</code> · {_esc(authors)} · {paper.published.year}",
+            f"{number}. <b>{html_link(paper.abs_url, _cut(one_line(paper.title), _TITLE_LIMIT))}"
+            "</b>",
+            f"<code>{html_text(paper.arxiv_id)}</code> · {html_text(authors)} · "
+            f"{paper.published.year}",
         ]
     remove_row = [
         Button(
             f"✖ {number}",
-            callback_data=FavoritesAction(owner_id, page.page, favorite.paper.arxiv_id).data(),
+            callback_data=encode(RemoveFavorite(owner_id, page.page, favorite.paper.arxiv_id)),
         )
         for number, favorite in enumerate(page.entries, first)
     ]
     paging_row = []
     if page.page > 1:
         paging_row.append(
-            Button("◀ Newer", callback_data=FavoritesAction(owner_id, page.page - 1).data())
+            Button(words.newer, callback_data=encode(ShowFavorites(owner_id, page.page - 1)))
         )
     if page.page < page.pages:
         paging_row.append(
-            Button("Older ▶", callback_data=FavoritesAction(owner_id, page.page + 1).data())
+            Button(words.older, callback_data=encode(ShowFavorites(owner_id, page.page + 1)))
         )
     return "\n".join(lines), keyboard([row for row in (remove_row, paging_row) if row])
 
@@ -204,7 +179,7 @@ def digest_message(
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
     for takeaway_limit, title_limit in _DIGEST_CUTS:
         text = _digest_html(title, entries, language, takeaway_limit, title_limit)
-        if utf16_len(html.unescape(_TAG.sub("", text))) <= MESSAGE_LIMIT:
+        if utf16_len(html_visible(text)) <= MESSAGE_LIMIT:
             break
     return text, keyboard(rows)
 
@@ -216,19 +191,19 @@ def _digest_html(
     takeaway_limit: int | None,
     title_limit: int | None,
 ) -> str:
-    parts = [f"<b>{_esc(one_line(title))}</b>"]
+    parts = [f"<b>{html_text(one_line(title))}</b>"]
     for number, entry in enumerate(entries, 1):
         paper = entry.paper
         paper_title = _cut(one_line(paper.title), title_limit)
         item = (
-            f'{number}. <b><a href="{html.escape(paper.abs_url)}">{_esc(paper_title)}</a></b>'
-            f" · <code>{_esc(paper.arxiv_id)}</code>"
+            f"{number}. <b>{html_link(paper.abs_url, paper_title)}</b>"
+            f" · <code>{html_text(paper.arxiv_id)}</code>"
         )
         takeaway = _cut(one_line(entry.takeaway), takeaway_limit)
         if takeaway:
-            item += f"\n💡 {_esc(takeaway)}"
+            item += f"\n💡 {html_text(takeaway)}"
         parts.append(item)
-    parts.append(_DIGEST_FOOTER[language])
+    parts.append(html_text(MESSAGES[language].digest_footer))
     return "\n\n".join(parts)
 
 
@@ -265,10 +240,6 @@ def _cut(text: str, limit: int | None) -> str:
     if limit == 0:
         return ""
     return text[: limit - 1].rstrip() + "…"
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 def share_result(card: Card) -> InlineQueryResultArticle:

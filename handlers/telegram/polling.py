@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
-from bot.schedule.leader import LeaseKeeper
-from bot.store import Store
+from bot.schedule.leader import Cluster
 
 UPDATES_LEASE = "telegram-updates"
 
@@ -25,16 +23,12 @@ UPDATES_LEASE = "telegram-updates"
 class PollingLease:
     def __init__(
         self,
-        store: Store,
-        replica: str,
+        cluster: Cluster,
         *,
-        ttl: timedelta,
         start_polling: Callable[[], Awaitable[None]],
         stop_polling: Callable[[], Awaitable[None]],
     ) -> None:
-        self._keeper = LeaseKeeper(
-            store, UPDATES_LEASE, replica, ttl=ttl, on_gain=start_polling, on_loss=stop_polling
-        )
+        self._keeper = cluster.role(UPDATES_LEASE, on_gain=start_polling, on_loss=stop_polling)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 from slack_sdk.signature import Clock
 
-from bot.app import Core, open_core
+from bot.app import open_core
+from bot.chat.core import Core
 from bot.source.papers import Paper
 from bot.support.config import Settings
 from handlers.slack import SlackAdapter
