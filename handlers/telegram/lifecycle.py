@@ -186,7 +186,8 @@ class Lifecycle:
         if isinstance(error, Conflict):
             log.error(
                 "Telegram: another process is taking this bot's updates (409 Conflict: %s). "
-                "Stopping; run one paperbell per bot token.",
+                "Stopping; run one paperbell per bot token, or replicas sharing one "
+                "PostgreSQL DATABASE_URL.",
                 error,
             )
             self._stop.set()
