@@ -21,6 +21,7 @@ from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
 from bot.delivery.ratelimit import share_budgets
 from bot.ops import metrics
+from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
 from bot.schedule.leader import Cluster
 from bot.schedule.scheduler import Poller
@@ -47,6 +48,7 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
             replica_lease=_replica_lease(settings),
         )
         cluster = Cluster(store, lease=_replica_lease(settings))
@@ -67,8 +69,12 @@ def load_adapters(core: Core) -> list[ChatAdapter]:
     return adapters
 
 
-async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests)."""
+async def run(
+    settings: Settings, stop: asyncio.Event | None = None, database_trouble: str | None = None
+) -> None:
+    """Run every configured adapter until SIGTERM/SIGINT (or `stop`, for tests).
+    `database_trouble`: how the database failed before it answered at start, for the
+    operators (ADMIN_CHATS)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -83,9 +89,13 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
+            alerts = Alerts.from_settings(settings, started)
+            await alerts.database_at_start(database_trouble)
             cluster = core.cluster
             assert cluster is not None
-            poller = Poller.build(core.store, core.source, core.library, started)
+            poller = Poller.build(
+                core.store, core.source, core.library, started, settings, alerts=alerts
+            )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES, cluster)
             cluster.poll.on_gain = scheduler.poll_now
             await cluster.join()
@@ -118,6 +128,7 @@ def _health_server(core: Core, adapters: list[ChatAdapter]) -> HealthServer | No
         port=settings.HEALTH_PORT,
         poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
         platforms=[adapter.name for adapter in adapters],
+        overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
         replica_lease=_replica_lease(settings),
     )
 

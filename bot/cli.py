@@ -158,8 +158,15 @@ async def _run(settings: Settings) -> int:
     from bot.store.reach import wait_for_database
 
     bound = timedelta(seconds=settings.DATABASE_WAIT_SECONDS)
-    await wait_for_database(settings.DATABASE_URL, bound, _say)
-    await app.run(settings)
+    failures: list[str] = []
+
+    def say(line: str) -> None:
+        failures.append(line)
+        _say(line)
+
+    await wait_for_database(settings.DATABASE_URL, bound, say)
+    trouble = failures[0].partition("; trying again")[0] if failures else None
+    await app.run(settings, database_trouble=trouble)
     return 0
 
 
@@ -173,7 +180,7 @@ async def _poll(settings: Settings) -> int:
         adapters = app.load_adapters(core)
         if not adapters:
             print("paperbell: no chat platform is configured; papers are queued, not sent.")
-        poller = Poller.build(core.store, core.source, core.library, adapters)
+        poller = Poller.build(core.store, core.source, core.library, adapters, settings)
         try:
             report = await poller.cycle()
         finally:

@@ -17,10 +17,19 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import URL, make_url
 
 from bot.store import Store, migrate
 from bot.store.models import Base
+
+# CI replays the same generated examples every run, so a red build can be reproduced rather
+# than drawn by lot; `HYPOTHESIS_PROFILE=explore` searches wider on a developer's machine.
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.register_profile("explore", max_examples=2000)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
 
 POSTGRES_URL = os.environ.get(
     "PAPERBELL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

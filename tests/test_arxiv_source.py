@@ -558,11 +558,12 @@ async def test_rss_lists_new_cross_and_replaced_papers_with_their_versions(
 
     listing = await source_for(arxiv).fetch_rss(["cs.CV"])
 
+    day = arxiv.announced
     assert listing.announcements == (
-        Announcement("2508.00001", 1, "new", ("cs.CV", "cs.AI")),
-        Announcement("2508.00002", 1, "cross", ("cs.LG", "cs.CV")),
-        Announcement("2507.00003", 2, "replace", ("cs.CV",)),
-        Announcement("2507.00004", 3, "replace-cross", ("cs.RO", "cs.CV")),
+        Announcement("2508.00001", 1, "new", ("cs.CV", "cs.AI"), day),
+        Announcement("2508.00002", 1, "cross", ("cs.LG", "cs.CV"), day),
+        Announcement("2507.00003", 2, "replace", ("cs.CV",), day),
+        Announcement("2507.00004", 3, "replace-cross", ("cs.RO", "cs.CV"), day),
     )
     assert listing.announced == arxiv.announced
 

@@ -150,6 +150,17 @@ def test_a_paper_without_authors_has_no_empty_author_field() -> None:
     assert entry.authors == [] and entry.key == "anon2025anonymous"
 
 
+def test_a_lone_dollar_sign_is_text_not_the_start_of_math() -> None:
+    [entry] = read_bibtex(
+        to_bibtex(
+            [
+                paper(1, "$", ["A $ B"]),
+            ]
+        )
+    )
+    assert (entry.title, entry.authors) == ("$", ["A $ B"])
+
+
 # Printable text with LaTeX and BibTeX specials often; TeX ligature characters left out.
 _TEXT = st.text(
     st.one_of(

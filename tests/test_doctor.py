@@ -118,7 +118,15 @@ async def test_every_check_passes_against_working_services(
     results = await doctor(working, DATABASE_URL=database_url)
 
     assert failures(results) == []
-    assert set(results) == {"database", "arXiv API", "arXiv feed", "Telegram", "Slack", "LLM"}
+    assert set(results) == {
+        "database",
+        "arXiv mailings",
+        "arXiv API",
+        "arXiv feed",
+        "Telegram",
+        "Slack",
+        "LLM",
+    }
     assert f"@{BOT_USERNAME}" in results["Telegram"].detail
     assert "latest migration" in results["database"].detail
 
@@ -130,7 +138,7 @@ async def test_the_command_prints_one_line_per_check_and_exits_0(
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split(" ", 1)[0] for line in lines] == [MARKS["ok"]] * 7
+    assert [line.split(" ", 1)[0] for line in lines] == [MARKS["ok"]] * 8
     assert lines[0].startswith("✓ settings")
 
 

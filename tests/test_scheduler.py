@@ -182,6 +182,7 @@ async def test_a_cycle_logs_one_line_with_its_figures(
         "throttled": 1,
         "duration": report.duration,
         "error": None,
+        "settled": date(2025, 11, 25),
     }
 
 

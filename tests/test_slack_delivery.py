@@ -17,7 +17,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import open_core
 from bot.cards.cards import build_card
-from bot.delivery.platforms import ChatGone, DigestEntry, OutcomeUnknown, Rejected, RetryLater
+from bot.delivery.platforms import (
+    ChatGone,
+    DigestEntry,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+    TokenRefused,
+)
 from bot.render.buttons import ToggleFavorite, encode
 from bot.render.slack_blocks import FAVORITE_ACTION
 from handlers.slack import SlackAdapter
@@ -127,6 +134,15 @@ async def test_an_uninstalled_app_or_closed_workspace_is_gone(
         await adapter.send_card(CHANNEL_ID, CARD)
 
 
+async def test_a_bot_token_slack_no_longer_accepts_is_token_refused_and_the_channel_kept(
+    adapter: SlackAdapter, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", "invalid_auth")
+
+    with pytest.raises(TokenRefused, match="SLACK_BOT_TOKEN"):
+        await adapter.send_card(CHANNEL_ID, CARD)
+
+
 async def test_a_message_slack_refuses_is_rejected_and_the_channel_kept(
     adapter: SlackAdapter, slack: FakeSlack
 ) -> None:
@@ -209,6 +225,18 @@ def digest_entries(count: int) -> list[DigestEntry]:
         )
         for n in range(1, count + 1)
     ]
+
+
+async def test_an_operator_notice_is_one_message_shown_exactly_as_written(
+    adapter: SlackAdapter, slack: FakeSlack
+) -> None:
+    text = "⚠ cs.CV stale: <!channel> & <feed> unchanged since 2025-12-01"
+
+    ts = await adapter.send_notice(CHANNEL_ID, text)
+
+    (post,) = slack.posts
+    assert post.ts == ts
+    assert "\n".join(block_texts(post.blocks or [])) == text
 
 
 async def test_a_digest_is_one_message_with_a_star_for_each_paper(

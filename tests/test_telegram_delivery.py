@@ -27,7 +27,9 @@ from bot.delivery.platforms import (
     OutcomeUnknown,
     Rejected,
     RetryLater,
+    TokenRefused,
 )
+from bot.render.escape import html_visible
 from bot.render.telegram_html import render_telegram
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
@@ -101,6 +103,18 @@ async def test_send_card_posts_the_rendered_card_and_returns_its_message_id(
     assert posted.text == render_telegram(CARD).html
     assert posted.parse_mode == "HTML"
     assert [b["text"] for b in posted.buttons] == ["☆ Favorite", "🔗 Share", "📄 arXiv", "📥 PDF"]
+
+
+async def test_an_operator_notice_is_plain_text_shown_exactly_as_written(
+    telegram: Running,
+) -> None:
+    text = "⚠ cs.CV stale: <feed> still shows 2025-12-01 & nothing newer"
+
+    message_id = await telegram.adapter.send_notice(str(ALICE), text)
+
+    posted = telegram.message(ALICE, message_id)
+    assert html_visible(posted.text) == text
+    assert posted.buttons == []
 
 
 async def test_a_card_sent_to_someone_who_already_keeps_the_paper_shows_their_star(
@@ -183,6 +197,12 @@ async def test_the_dispatcher_delivers_follows_a_migrated_group_and_drops_a_bloc
 
 
 # -- what Telegram's refusals mean -------------------------------------------------------------
+
+
+async def test_a_token_telegram_no_longer_accepts_is_token_refused(telegram: Running) -> None:
+    telegram.tg.fail_next("sendMessage", 401, "Unauthorized")
+    with pytest.raises(TokenRefused, match="TELEGRAM_BOT_TOKEN"):
+        await telegram.adapter.send_card(str(ALICE), CARD)
 
 
 async def test_a_user_who_blocked_the_bot_is_gone_for_good(telegram: Running) -> None:

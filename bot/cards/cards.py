@@ -82,6 +82,14 @@ class Card:
         sections.insert(after, topic_section)
         return dataclasses.replace(self, sections=tuple(sections))
 
+    def as_late(self) -> Card:
+        """This card marked as sent after the mailing, because arXiv's feed left it out."""
+        note = Section(
+            "late", self.labels.late, Kind.META, priority=95, text=self.labels.late_note,
+            essential=True,
+        )  # fmt: skip
+        return dataclasses.replace(self, sections=(note, *self.sections))
+
 
 def _dates(paper: Paper, labels: CardLabels) -> str:
     published = paper.published.date().isoformat()

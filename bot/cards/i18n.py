@@ -29,6 +29,8 @@ class CardLabels:
     abstract: str
     no_experiments: str
     no_translation: str
+    late: str
+    late_note: str
 
 
 CARD_LABELS: dict[Language, CardLabels] = {
@@ -53,6 +55,8 @@ CARD_LABELS: dict[Language, CardLabels] = {
         abstract="📄 摘要（原文）",
         no_experiments="摘要未报告实验结果。",
         no_translation="（离线摘要器不做翻译；设置 LLM_BASE_URL 和 LLM_MODEL 后生成中文摘要。）",
+        late="⏰ 迟到",
+        late_note="arXiv 的订阅源漏掉了这篇论文；paperbell 核对公告时找到并补发。",
     ),
     "en": CardLabels(
         favorite="☆ Favorite",
@@ -75,5 +79,8 @@ CARD_LABELS: dict[Language, CardLabels] = {
         abstract="📄 Abstract",
         no_experiments="The abstract reports no experiments.",
         no_translation="",
+        late="⏰ Late",
+        late_note="arXiv's feed left this paper out of its mailing; paperbell's audit "
+        "found it afterwards.",
     ),
 }

@@ -26,6 +26,10 @@ class Library:
         self._summary_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     @property
+    def summarizer(self) -> Summarizer:
+        return self._summarizer
+
+    @property
     def summarizer_name(self) -> str:
         """Which summaries are this library's own, for finding papers not summarized yet."""
         return self._summarizer.name

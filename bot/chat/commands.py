@@ -70,8 +70,8 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp(
         "status",
         "",
-        "what this chat follows, its last delivery, which replica polls arXiv, "
-        "and arXiv's next announcement",
+        "what this chat follows, its last delivery, whether arXiv's last mailing reached it "
+        "in full, which replica polls arXiv, and arXiv's next announcement",
         "status",
     ),
 )
@@ -246,7 +246,7 @@ def help_text(prefix: str = "/", language: Language = "en") -> str:
         f"{prefix}{c.name} {c.args}".rstrip() + f" — {messages.summaries.get(c.name, c.summary)}"
         for c in COMMANDS
     ]
-    lines += ["", messages.help_example.format(prefix=prefix)]
+    lines += ["", messages.help_example.format(prefix=prefix), "", messages.acknowledgement]
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ class Messages:
     bad_cap: str
     help_intro: str
     help_example: str
+    acknowledgement: str
     # Help summary per command; the English ones live in `COMMANDS`, which the menus share.
     summaries: Mapping[str, str]
     category_groups: str
@@ -78,6 +79,11 @@ class Messages:
     last_announcement: str
     last_announcement_received: str
     next_announcement: str
+    coverage_line: str
+    coverage_grouped: str
+    coverage_late: str
+    coverage_stale: str
+    coverage_overdue: str
     showing_first: str
     arxiv_down: str
     no_such_paper: str
@@ -154,6 +160,7 @@ MESSAGES: dict[Language, Messages] = {
         help_intro="paperbell posts new arXiv papers of the categories this chat subscribes "
         "to, each as a summary card. Tap ☆ under a card to keep it in your own favorites.",
         help_example="Example: {prefix}subscribe cs.CV cs.LG",
+        acknowledgement="Thank you to arXiv for use of its open access interoperability.",
         summaries={},
         category_groups="arXiv's category groups. Send {prefix}categories GROUP for the codes:",
         unknown_group="No arXiv group “{group}”. Send {prefix}categories for the groups.",
@@ -203,6 +210,13 @@ MESSAGES: dict[Language, Messages] = {
         last_announcement_received="• Last arXiv announcement: {at}, received {seen}.",
         next_announcement="• Next arXiv announcement: {at} (none on Friday and Saturday "
         "evenings or holidays; dates are approximate).",
+        coverage_line="• {category}: mailing of {date}, {papers} papers, {reached} reached "
+        "this chat{grouped}{late}{stale}.",
+        coverage_grouped=" ({count} in a digest)",
+        coverage_late="; {count} late, left out by arXiv's feed and sent after the audit",
+        coverage_stale="; the feed still shows an older mailing, so arXiv's API is being asked",
+        coverage_overdue="• ⚠ The arXiv mailing of {date} is overdue: not seen {late} after "
+        "it was announced.",
         showing_first="Showing the first {shown} of {total} papers.",
         arxiv_down="arXiv did not answer, try again in a minute. ({error})",
         no_such_paper="arXiv has no paper {arxiv_id}.",
@@ -285,6 +299,8 @@ MESSAGES: dict[Language, Messages] = {
         help_intro="paperbell 会把这个聊天订阅的 arXiv 分类中的新论文发到这里，"
         "每篇一张摘要卡片。点卡片下方的 ☆ 可以把论文加入你自己的收藏。",
         help_example="示例：{prefix}subscribe cs.CV cs.LG",
+        acknowledgement="感谢 arXiv 提供开放获取的互操作接口。"
+        "（Thank you to arXiv for use of its open access interoperability.）",
         summaries={
             "help": "paperbell 能做什么，以及全部命令",
             "subscribe": "在这里接收这些 arXiv 分类的新论文；+word 只保留提到该词的论文，"
@@ -299,7 +315,8 @@ MESSAGES: dict[Language, Messages] = {
             "digest": "每天在这个时间发一条汇总，列出新论文，代替每篇一张卡片"
             "（时区默认 UTC，也可指定，如 Asia/Shanghai）",
             "cap": "每天最多发 N 张卡片，当天其余的论文汇总成一条",
-            "status": "这个聊天订阅了什么、最近一次推送、哪个副本在查询 arXiv 和下一次 arXiv 公告",
+            "status": "这个聊天订阅了什么、最近一次推送、arXiv 上一次公告是否完整送达、"
+            "哪个副本在查询 arXiv，以及下一次 arXiv 公告",
         },
         category_groups="arXiv 的分类大类。"
         "发送 {prefix}categories 加大类代码（如 cs）查看其中的分类：",
@@ -349,6 +366,12 @@ MESSAGES: dict[Language, Messages] = {
         last_announcement_received="• 最近一次 arXiv 公告：{at}，收到于 {seen}。",
         next_announcement="• 下一次 arXiv 公告：{at}（周五、周六晚上和节假日没有公告；"
         "时间为估计值）。",
+        coverage_line="• {category}：{date} 的公告，共 {papers} 篇，{reached} 篇已送达"
+        "这个聊天{grouped}{late}{stale}。",
+        coverage_grouped="（其中 {count} 篇在汇总里）",
+        coverage_late="；{count} 篇迟到：arXiv 的订阅源漏掉了它们，核对后补发",
+        coverage_stale="；订阅源仍显示较早的公告，正在改用 arXiv API 查询",
+        coverage_overdue="• ⚠ {date} 的 arXiv 公告已逾期：公告后 {late} 仍未见到。",
         showing_first="只显示 {total} 篇中的前 {shown} 篇。",
         arxiv_down="arXiv 没有响应，请稍后再试。（{error}）",
         no_such_paper="arXiv 上没有论文 {arxiv_id}。",
@@ -417,3 +440,60 @@ def moment_text(moment: datetime, language: Language) -> str:
         weekday = _WEEKDAYS_ZH[moment.weekday()]
         return f"{moment.month}月{moment.day}日（周{weekday}）{moment:%H:%M %Z}"
     return moment.strftime("%a %d %b %H:%M %Z")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTexts:
+    """What operators in ADMIN_CHATS read when an incident starts and when it ends."""
+
+    overdue: str
+    overdue_end: str
+    stale: str
+    stale_end: str
+    shortfall: str
+    shortfall_end: str
+    token: str
+    token_end: str
+    llm: str
+    llm_end: str
+    database: str
+    database_end: str
+
+
+ALERTS: dict[Language, AlertTexts] = {
+    "en": AlertTexts(
+        overdue="⚠ paperbell: arXiv's mailing of {date} is overdue, not in the feed {late} "
+        "after it was announced.",
+        overdue_end="✓ paperbell: arXiv's mailing of {date} has arrived.",
+        stale="⚠ paperbell: arXiv's feed for {category} still shows an older mailing; "
+        "{count} papers of {date} were fetched from the API instead.",
+        stale_end="✓ paperbell: arXiv's feed for {category} is current again.",
+        shortfall="⚠ paperbell: the audit of {category}, mailing of {date}, found {count} "
+        "papers the feed left out (arXiv counts {expected}); they were sent, marked late.",
+        shortfall_end="✓ paperbell: the audit of {category}, mailing of {date}, found nothing "
+        "missing.",
+        token="⚠ paperbell: {platform} refuses the bot token: {error}",
+        token_end="✓ paperbell: {platform} accepts the bot token again.",
+        llm="⚠ paperbell: the LLM failed for {count} papers in a row ({reason}); cards use "
+        "the offline summary meanwhile.",
+        llm_end="✓ paperbell: the LLM summarizes again.",
+        database="⚠ paperbell: the database was unreachable at start: {error}",
+        database_end="✓ paperbell: the database answers.",
+    ),
+    "zh": AlertTexts(
+        overdue="⚠ paperbell：arXiv {date} 的公告已逾期，公告后 {late} 仍未出现在订阅源中。",
+        overdue_end="✓ paperbell：arXiv {date} 的公告已到。",
+        stale="⚠ paperbell：arXiv 订阅源中的 {category} 仍显示较早的公告；"
+        "{date} 的 {count} 篇论文已改从 API 获取。",
+        stale_end="✓ paperbell：arXiv 订阅源中的 {category} 已恢复正常。",
+        shortfall="⚠ paperbell：核对 {category} 在 {date} 的公告，发现订阅源漏掉了 {count} 篇"
+        "（arXiv 共计 {expected} 篇）；已补发并标为迟到。",
+        shortfall_end="✓ paperbell：核对 {category} 在 {date} 的公告，没有遗漏。",
+        token="⚠ paperbell：{platform} 拒绝了机器人令牌：{error}",
+        token_end="✓ paperbell：{platform} 重新接受了机器人令牌。",
+        llm="⚠ paperbell：LLM 连续 {count} 篇论文失败（{reason}）；期间卡片使用离线摘要。",
+        llm_end="✓ paperbell：LLM 恢复正常。",
+        database="⚠ paperbell：启动时无法连接数据库：{error}",
+        database_end="✓ paperbell：数据库已恢复。",
+    ),
+}

@@ -27,6 +27,7 @@ from bot.chat.commands import (
     parse_unsubscribe,
     usage,
 )
+from bot.chat.coverage import coverage_lines
 from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
@@ -92,11 +93,14 @@ class Service(Membership):
         default_language: Language,
         *,
         poll_interval: timedelta | None = None,
+        overdue_after: timedelta | None = None,
         replica_lease: timedelta = timedelta(seconds=60),
         now: Clock = utcnow,
     ) -> None:
-        """`poll_interval` lets `/status` say when the next poll comes; `replica_lease`,
-        which replicas count as live; `now` is the clock."""
+        """`poll_interval` lets `/status` say when the next poll comes, `overdue_after`
+        when a mailing counts as overdue, `replica_lease` which replicas count as live;
+        `now` is the clock."""
+        self._overdue_after = overdue_after
         self._store = store
         self._replica_lease = replica_lease
         self._library = library
@@ -308,6 +312,10 @@ class Service(Membership):
             else:
                 seen = _at(poll.last_mailing_seen_at, chat_zone, language)
                 lines.append(messages.last_announcement_received.format(at=announced, seen=seen))
+        categories = [s.category for s in subscriptions]
+        lines += await coverage_lines(
+            self._store, chat, categories, language, now, self._overdue_after
+        )
         next_at = _at(public_at(next_mailing(now)), chat_zone, language)
         lines.append(messages.next_announcement.format(at=next_at))
         return [Notice("\n".join(lines))]

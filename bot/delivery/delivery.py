@@ -14,6 +14,9 @@ out and `sent` (with the platform's message ID) after the answer comes back. Oth
 * chat gone (`ChatGone`): the chat is deactivated (its settings kept) and everything queued
   for it fails together: one refusal, not one per paper.
 * refused (`Rejected`): failed, never retried.
+* token refused (`TokenRefused`): back to pending, due again `token_pause` later; the
+  chat is left, and `watch` (operator alerts) is told, and told again once a send on that
+  platform succeeds.
 * outcome unknown (`OutcomeUnknown`, the request went out but no answer came): `unknown`,
   never sent again automatically, because it may have been posted.
 * anything else: retried with exponential backoff, `max_attempts` tries in all, then failed.
@@ -40,6 +43,7 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from bot.cards.library import Library
 from bot.chat.messages import MESSAGES
@@ -51,6 +55,7 @@ from bot.delivery.platforms import (
     Platform,
     Rejected,
     RetryLater,
+    TokenRefused,
 )
 from bot.delivery.ratelimit import limiter_for
 from bot.match.matching import matched_topics
@@ -64,6 +69,15 @@ log = logging.getLogger(__name__)
 
 
 _MIN_PAUSE = timedelta(milliseconds=100)
+
+
+class TokenWatch(Protocol):
+    """Who hears that a platform refuses the bot's token, and that it accepts it again
+    (`bot.ops.alerts.Alerts`)."""
+
+    async def token_refused(self, platform: str, reason: str) -> None: ...
+
+    async def token_accepted(self, platform: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -108,10 +122,14 @@ class Dispatcher:
         max_attempts: int = 5,
         backoff: timedelta = timedelta(seconds=30),
         digest_size: int = 20,
+        token_pause: timedelta = timedelta(minutes=5),
+        watch: TokenWatch | None = None,
     ) -> None:
         """`hold`: how long a chat's sender waits for its next delivery to fall due before
         giving the chat up (to be claimed again when it is due), so short pauses cost
         no round trip and long ones hold no sending slot."""
+        self._token_pause = token_pause
+        self._watch = watch
         self._store = store
         self._library = library
         self._platforms = {platform.name: platform for platform in platforms}
@@ -307,6 +325,8 @@ class Dispatcher:
             paper = await self._paper(entry.paper_id)
             card = await self._library.card(paper, chat.language)
             card = card.for_topics(matched_topics(paper, topics))
+            if entry.late:
+                card = card.as_late()
             platform = self._platforms[chat.platform]
             return lambda: platform.send_card(chat.external_id, card)
 
@@ -379,6 +399,13 @@ class Dispatcher:
             report.unknown += len(ids)
             log.warning("Deliveries %s may or may not have been posted: %s", ids, exc)
             return _Outcome.SETTLED, report
+        except TokenRefused as exc:
+            resume = self._now() + self._token_pause
+            await self._store.reschedule(ids, at=resume, error=str(exc), counts=False)
+            log.error("%s refuses the bot's token: %s", chat.platform, exc)
+            if self._watch is not None:
+                await self._watch.token_refused(chat.platform, str(exc))
+            return _Outcome.STOP, report
         except Rejected as exc:
             await self._store.mark_failed(ids, str(exc))
             report.failed += len(ids)
@@ -388,6 +415,8 @@ class Dispatcher:
             log.warning("Sending deliveries %s failed: %s", ids, exc)
             return await self._retry_or_fail(batch, exc, report), report
         await self._store.mark_sent(ids, message_id, now=self._now())
+        if self._watch is not None:
+            await self._watch.token_accepted(chat.platform)
         report.delivered += len(ids)
         report.messages += 1
         return _Outcome.SENT, report

@@ -57,6 +57,11 @@ class OutcomeUnknown(DeliveryError):
     """The request went out but no answer came back: it may or may not have been posted."""
 
 
+class TokenRefused(DeliveryError):
+    """The platform refuses the bot's token (revoked, or the app uninstalled): no chat of
+    the platform can receive until an operator fixes it, so deliveries wait, unharmed."""
+
+
 class Rejected(DeliveryError):
     """The platform refused this message itself (malformed, too long): sending it again
     cannot help, but the chat is fine. Any other `DeliveryError` is taken as transient."""
@@ -81,6 +86,10 @@ class Platform(Protocol):
 
         The dispatcher passes at most 20 entries (its `digest_size`) per message.
         """
+        ...
+
+    async def send_notice(self, chat_id: str, text: str) -> str:
+        """Post plain text from the bot, shown exactly as written (operator alerts)."""
         ...
 
 

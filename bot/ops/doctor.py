@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openai
@@ -21,9 +22,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 import handlers
+from bot.schedule.freshness import overdue_mailing
+from bot.source.arxiv_calendar import public_at
 from bot.source.arxiv_source import ArxivError, ArxivSource
 from bot.store import Store, migrate
 from bot.support.checks import CheckResult, PlatformCheck
+from bot.support.clock import utcnow
 from bot.support.config import ConfigError, Settings, load_settings
 from bot.support.logs import configure_logging
 
@@ -63,6 +67,7 @@ async def diagnose(settings: Settings, echo: Callable[[str], None]) -> list[Chec
         echo(result.line())
 
     report(await check_database(settings))
+    report(await check_mailings(settings))
     for result in await check_arxiv(settings):
         report(result)
     platforms = []
@@ -79,6 +84,37 @@ async def diagnose(settings: Settings, echo: Callable[[str], None]) -> list[Chec
         )
     report(await check_llm(settings))
     return results
+
+
+async def check_mailings(settings: Settings, now: datetime | None = None) -> CheckResult:
+    """Whether the newest arXiv mailing arrived: overdue is degraded, not a failure."""
+    name = "arXiv mailings"
+    now = now or utcnow()
+    after = timedelta(minutes=settings.MAILING_OVERDUE_MINUTES)
+    path = settings.sqlite_path()
+    if path is not None and not path.exists():
+        return CheckResult.skipped(name, "no database yet")
+    store = Store.connect(settings.DATABASE_URL)
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT):
+            overdue = await overdue_mailing(store, now, after)
+            newest = await store.newest_settled_mailing()
+    except Exception as exc:
+        return CheckResult.skipped(name, f"the database cannot tell ({_first_line(exc)})")
+    finally:
+        await store.close()
+    if overdue is not None:
+        late = int((now - public_at(overdue)).total_seconds() // 60)
+        return CheckResult.degraded(
+            name,
+            f"the mailing of {overdue} is overdue: not seen {late} min after its announcement "
+            f"(limit MAILING_OVERDUE_MINUTES={settings.MAILING_OVERDUE_MINUTES})",
+            "check https://status.arxiv.org and the log; the catch-up query fetches it "
+            "once arXiv's API lists it",
+        )
+    if newest is None:
+        return CheckResult.ok(name, "none seen yet (nothing followed, or not polled yet)")
+    return CheckResult.ok(name, f"the newest, of {newest}, is in")
 
 
 def platform_checks() -> list[PlatformCheck]:

@@ -2,9 +2,11 @@
 
 `/healthz` says whether the bot is doing its job: the database answers and arXiv was
 polled successfully recently. Polls are what the bot is for, so a bot whose polls keep
-failing is unhealthy even though its process runs. That is the wrong signal for a
-liveness probe, though: restarting does not bring arXiv back, so `/livez` answers as long
-as the event loop does, and Kubernetes restarts only on that. `/metrics` is Prometheus.
+failing is unhealthy even though its process runs. A mailing overdue by more than
+MAILING_OVERDUE_MINUTES only makes it `degraded` (still HTTP 200): the bot works, but
+arXiv or its feed is late. Neither is the right signal for a liveness probe, though:
+restarting does not bring arXiv back, so `/livez` answers as long as the event loop
+does, and Kubernetes restarts only on that. `/metrics` is Prometheus.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.ops import metrics
+from bot.schedule.freshness import overdue_mailing
+from bot.source.arxiv_calendar import public_at
 from bot.store import Store
 from bot.support.clock import Clock, utcnow
 
@@ -38,15 +42,22 @@ class Health:
     uptime: timedelta
     database: str
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         return not self.problems
 
+    @property
+    def status(self) -> str:
+        if self.problems:
+            return "unhealthy"
+        return "degraded" if self.warnings else "ok"
+
     def as_json(self) -> dict[str, Any]:
         success = self.last_successful_poll
         return {
-            "status": "ok" if self.healthy else "unhealthy",
+            "status": self.status,
             "process": "up",
             "uptime_seconds": round(self.uptime.total_seconds(), 1),
             "database": self.database,
@@ -55,6 +66,7 @@ class Health:
                 None if self.poll_age is None else round(self.poll_age.total_seconds(), 1)
             ),
             "problems": self.problems,
+            "warnings": self.warnings,
         }
 
 
@@ -67,11 +79,14 @@ class HealthServer:
         port: int,
         poll_interval: timedelta,
         platforms: Sequence[str] = (),
+        overdue_after: timedelta | None = None,
         replica_lease: timedelta = timedelta(seconds=60),
         now: Clock = utcnow,
     ) -> None:
         """`platforms`: the ones running, so their outbox depth shows even when it is 0.
+        `overdue_after`: how late a mailing may be before the bot counts as degraded.
         `replica_lease`: a replica not heard from for this long no longer counts as live."""
+        self._overdue_after = overdue_after
         self._store = store
         self._replica_lease = replica_lease
         self._host = host
@@ -125,7 +140,17 @@ class HealthServer:
             if state.last_error:
                 problem += f"; last error: {state.last_error}"
             problems.append(problem)
-        return Health(success, age, uptime, "reachable", problems)
+        warnings = await self._mailing_warnings(now)
+        return Health(success, age, uptime, "reachable", problems, warnings)
+
+    async def _mailing_warnings(self, now: datetime) -> list[str]:
+        if self._overdue_after is None:
+            return []
+        overdue = await overdue_mailing(self._store, now, self._overdue_after)
+        if overdue is None:
+            return []
+        late = _minutes(now - public_at(overdue))
+        return [f"arXiv mailing of {overdue} overdue: not seen {late} after its announcement"]
 
     async def replicas(self) -> dict[str, Any]:
         """Which replica polls arXiv and how many dispatch, for `/healthz`; not a health
@@ -157,8 +182,8 @@ class HealthServer:
     async def _metrics(self, _request: web.Request) -> web.Response:
         try:
             async with asyncio.timeout(DATABASE_TIMEOUT):
-                await metrics.refresh(self._store, self._platforms)
                 await metrics.refresh_replicas(self._store, self._now(), self._replica_lease)
+                await metrics.refresh(self._store, self._platforms)
         except Exception as exc:
             # The counters are still worth having when the database is away.
             log.warning("metrics: could not read the database: %s", _describe(exc))

@@ -26,7 +26,9 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.source.arxiv_calendar import public_at
 from bot.store import Store
+from bot.support.clock import utcnow
 
 if TYPE_CHECKING:
     from bot.summarize.llm import LLMStats
@@ -81,6 +83,31 @@ LAST_ANNOUNCEMENT = Gauge(
     "When the newest arXiv mailing was first seen in the feed (Unix time; 0: never).",
     registry=REGISTRY,
 )
+STALE_CATEGORIES = Counter(
+    "paperbell_stale_feed",
+    "Times a category's feed stayed on an older mailing and the API was asked instead.",
+    ["category"],
+    registry=REGISTRY,
+)
+AUDIT_SHORTFALL = Counter(
+    "paperbell_audit_shortfall",
+    "Papers the coverage audit found that the feed had left out (delivered late).",
+    ["category"],
+    registry=REGISTRY,
+)
+MAILING_AGE = Gauge(
+    "paperbell_mailing_age_seconds",
+    "Age of the newest mailing recorded for each followed category (since its announcement).",
+    ["category"],
+    registry=REGISTRY,
+)
+MAILING_PAPERS = Gauge(
+    "paperbell_mailing_papers",
+    "Papers of each category's newest mailing: announced by arXiv, delivered to at least "
+    "one chat, and found late by the audit.",
+    ["category", "kind"],
+    registry=REGISTRY,
+)
 
 POLL_LEASE_HOLDER = Gauge(
     "paperbell_poll_lease_holder",
@@ -124,6 +151,28 @@ async def refresh(store: Store, platforms: Iterable[str]) -> None:
     success, seen = state.last_success_at, state.last_mailing_seen_at
     LAST_SUCCESSFUL_POLL.set(success.timestamp() if success else 0)
     LAST_ANNOUNCEMENT.set(seen.timestamp() if seen else 0)
+    await refresh_coverage(store, utcnow())
+
+
+def stale_category(category: str) -> None:
+    STALE_CATEGORIES.labels(category).inc()
+
+
+def audit_shortfall(category: str, papers: int) -> None:
+    AUDIT_SHORTFALL.labels(category).inc(papers)
+
+
+async def refresh_coverage(store: Store, now: datetime) -> None:
+    """Per category: how old its newest mailing is, and what became of its papers."""
+    for figures in await store.mailing_figures():
+        age = now - public_at(figures.mailing)
+        MAILING_AGE.labels(figures.category).set(max(0.0, age.total_seconds()))
+        for kind, count in (
+            ("announced", figures.announced),
+            ("delivered", figures.delivered),
+            ("late", figures.late),
+        ):
+            MAILING_PAPERS.labels(figures.category, kind).set(count)
 
 
 async def refresh_replicas(store: Store, now: datetime, live_within: timedelta) -> None:

@@ -68,7 +68,7 @@ def _escape(text: str) -> str:
     parts = _MATH.split(_clean(text))
     return "".join(
         part
-        if part.startswith("$") and _safe_math(part)
+        if _MATH.fullmatch(part) and _safe_math(part)
         else _SPECIAL.sub(lambda m: _ESCAPES[m.group()], part)
         for part in parts
     )

@@ -15,6 +15,11 @@ submission date over a look-back window (the catch-up query) as well:
   logged as a warning, and the next poll asks the feed again. On Fridays after the feed
   closed, Saturdays, Sundays and holidays an empty feed is normal and nothing is logged.
 
+Each poll also records, per followed category, whether the feed shows the newest mailing
+and which papers it announced there (`bot.schedule.freshness`): the history from which a
+category stale for too long is fetched through the API, and each mailing is later
+audited against arXiv's own count (`bot.schedule.audit`).
+
 Papers, their deliveries and the poll's bookkeeping are written in one transaction.
 A subscription only receives papers announced after it was created (for catch-up
 papers, the announcement is estimated from the submission time), so subscribing never
@@ -29,10 +34,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.match.matching import Announced, Matcher
+from bot.schedule import freshness
+from bot.schedule.audit import Audit
+from bot.schedule.freshness import Freshness
 from bot.source import arxiv_calendar
 from bot.source.arxiv_source import Announcement, ArxivError, ArxivSource
 from bot.source.papers import Paper
-from bot.store import Store
+from bot.store import Store, Subscription
+from bot.store.records import FeedCoverage
 from bot.support.clock import Clock, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,8 @@ class Discovered:
     caught_up: bool = False
     suspicious: bool = False
     error: str | None = None
+    settled: date | None = None  # the newest mailing every followed category has in
+    late: int = 0  # papers the audit found the feed had left out
 
 
 class Discovery:
@@ -65,11 +76,15 @@ class Discovery:
         lookback: timedelta = timedelta(days=4),
         max_lookback: timedelta = timedelta(days=10),
         catch_up_limit: int = 2000,
+        freshness: Freshness | None = None,
+        audit: Audit | None = None,
     ) -> None:
         """`feed_delay`: how long after the 20:00 Eastern announcement the feed is trusted
         to show the new mailing. `lookback`: how far before the last successful poll the
         catch-up query starts (a mailing holds up to four days of submissions), never
-        more than `max_lookback` ago."""
+        more than `max_lookback` ago. `freshness` and `audit` (`bot.schedule.freshness`,
+        `bot.schedule.audit`) fetch what a stale or short feed missed; without them each
+        category's coverage is still recorded, but nothing more is asked of arXiv."""
         self._store = store
         self._source = source
         self._now = now
@@ -77,6 +92,8 @@ class Discovery:
         self._lookback = lookback
         self._max_lookback = max_lookback
         self._catch_up_limit = catch_up_limit
+        self._freshness = freshness
+        self._audit = audit
 
     async def poll(self) -> Discovered:
         now = self._now()
@@ -84,7 +101,7 @@ class Discovery:
         categories = sorted({sub.category for sub in subscriptions})
         if not categories:
             await self._store.record_poll(polled_at=now)
-            return Discovered()
+            return Discovered(settled=arxiv_calendar.latest_mailing(now))
         state = await self._store.get_poll_state()
         try:
             listing = await self._source.fetch_rss(categories)
@@ -141,9 +158,17 @@ class Discovery:
         matches = Matcher(subscriptions, settled).match(announced)
         deliveries = [(chat_id, m.paper.arxiv_id) for m in matches for chat_id in m.chat_ids()]
         to_store = [*fetched.values(), *(p for p in found if p.arxiv_id not in known)]
+        coverage = await freshness.assess(self._store, items, papers, categories, listing.announced)
         new, queued = await self._store.record_announcement(
-            to_store, deliveries, polled_at=now, mailing=mailing, error=catch_up_error
+            to_store,
+            deliveries,
+            polled_at=now,
+            mailing=mailing,
+            error=catch_up_error,
+            coverage=coverage,
         )
+        complete = await self._settle(coverage, subscriptions, now)
+        late = await self._audit.run(subscriptions, now) if self._audit else 0
         return Discovered(
             announced=len(announced),
             new=len(new),
@@ -152,7 +177,24 @@ class Discovery:
             caught_up=bool(found),
             suspicious=suspicious,
             error=catch_up_error,
+            settled=complete,
+            late=late,
         )
+
+    async def _settle(
+        self, coverage: FeedCoverage | None, subscriptions: Sequence[Subscription], now: datetime
+    ) -> date | None:
+        """The mailing the feed shows, if every followed category has it in (from the feed,
+        or from the API for a category stale too long); else None."""
+        if self._freshness is not None:
+            await self._freshness.check_overdue(now)
+        if coverage is None:
+            return None
+        if self._freshness is None:
+            return coverage.mailing if all(coverage.fresh.values()) else None
+        if await self._freshness.follow_up(coverage.mailing, subscriptions, now):
+            return coverage.mailing
+        return None
 
     def _announced(
         self,
@@ -182,6 +224,9 @@ class Discovery:
     async def _failed(self, now: datetime, what: str, exc: ArxivError) -> Discovered:
         log.warning("arXiv did not answer for %s; trying again at the next poll: %s", what, exc)
         await self._store.record_poll(polled_at=now, error=str(exc))
+        if self._freshness is not None:
+            # arXiv down for hours is exactly when a mailing becomes overdue.
+            await self._freshness.check_overdue(now)
         return Discovered(error=str(exc))
 
 

@@ -1,10 +1,12 @@
 """The poll cycle, and the clock that runs it inside `paperbell run`.
 
-A cycle is: discover (feed, metadata, catch-up) → store and queue (one transaction) →
-summarize each queued paper once per language its chats read → dispatch until the
-outbox is drained. `paperbell poll` runs one cycle and exits; `paperbell run` runs one
-every POLL_INTERVAL_MINUTES through APScheduler, beside a dispatch loop (retries,
-backoffs) and a digest job, all on the adapters' event loop. With replicas, every one
+A cycle is: discover (feed, metadata, catch-up, stale categories, audit) → store and
+queue (one transaction) → summarize each queued paper once per language its chats read
+→ dispatch until the outbox is drained. `paperbell poll` runs one cycle and exits;
+`paperbell run` runs them through APScheduler on the announcement-aware cadence of
+`bot.schedule.cadence` (every minute or so around an announcement, every
+POLL_INTERVAL_MINUTES otherwise), beside a dispatch loop (retries, backoffs) and a
+digest job, all on the adapters' event loop. With replicas, every one
 dispatches, only the holder of the poll lease polls, and a job runs once per due time
 cluster-wide (`bot.schedule.leader`).
 """
@@ -15,25 +17,34 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.cards.library import Library
 from bot.delivery.delivery import Dispatcher
 from bot.delivery.platforms import Platform
 from bot.ops import metrics
+from bot.ops.alerts import Alerts
+from bot.schedule.audit import Audit
+from bot.schedule.cadence import Cadence, CadenceTrigger
 from bot.schedule.discovery import Discovery
+from bot.schedule.freshness import Freshness
 from bot.schedule.leader import Cluster
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
+from bot.support.config import Settings
 
 log = logging.getLogger(__name__)
 
 POLL_JOB = "paperbell-poll"
 DIGEST_JOB = "paperbell-digests"
+DISPATCH_IDLE = timedelta(seconds=30)
+"""How often a lone process's dispatcher looks for work it was not woken for (retries)."""
 REPLICA_DISPATCH_IDLE = timedelta(seconds=2)
 """How often a replica's dispatcher looks for work it was not woken for: the poll that
 queued it ran in another replica. One indexed query per replica every two seconds."""
@@ -53,6 +64,7 @@ class CycleReport:
     throttled: int
     duration: float
     error: str | None = None
+    settled: date | None = None
 
 
 async def summarize_waiting(store: Store, library: Library) -> int:
@@ -92,6 +104,7 @@ async def run_cycle(
         throttled=sent.throttled,
         duration=round(time.monotonic() - started, 3),
         error=found.error,
+        settled=found.settled,
     )
     metrics.poll_finished(new_papers=report.new, seconds=report.duration)
     log.info(
@@ -119,27 +132,70 @@ class Poller:
     discovery: Discovery
     library: Library
     dispatcher: Dispatcher
+    cadence: Cadence = field(default_factory=Cadence)
+    watchers: tuple[Callable[[], Awaitable[None]], ...] = ()
 
     @classmethod
     def build(
-        cls, store: Store, source: ArxivSource, library: Library, platforms: Iterable[Platform]
+        cls,
+        store: Store,
+        source: ArxivSource,
+        library: Library,
+        platforms: Iterable[Platform],
+        settings: Settings | None = None,
+        alerts: Alerts | None = None,
     ) -> Poller:
-        return cls(store, Discovery(store, source), library, Dispatcher(store, library, platforms))
+        """With `settings`, stale categories are fetched from the API, mailings audited,
+        operators alerted (through `alerts`, else ADMIN_CHATS on `platforms`), and the
+        cadence follows the settings."""
+        platforms = list(platforms)
+        if settings is None:
+            return cls(
+                store, Discovery(store, source), library, Dispatcher(store, library, platforms)
+            )
+        alerts = alerts or Alerts.from_settings(settings, platforms)
+        dispatcher = Dispatcher(store, library, platforms, watch=alerts)
+        freshness = Freshness(
+            store,
+            source,
+            stale_after=timedelta(minutes=settings.STALE_CATEGORY_MINUTES),
+            overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
+            alerts=alerts,
+        )
+        audit = Audit(
+            store,
+            source,
+            audit_after=timedelta(minutes=settings.AUDIT_AFTER_MINUTES),
+            alerts=alerts,
+        )
+        discovery = Discovery(store, source, freshness=freshness, audit=audit)
+        stats = getattr(library.summarizer, "stats", None)
+        watchers = (
+            (partial(alerts.llm_streak, stats, settings.LLM_FAILURE_ALERT_COUNT),) if stats else ()
+        )
+        cadence = Cadence.from_settings(settings)
+        return cls(store, discovery, library, dispatcher, cadence, watchers)
 
     async def cycle(self, wait: timedelta = timedelta(minutes=5)) -> CycleReport:
-        return await run_cycle(self.store, self.discovery, self.library, self.dispatcher, wait=wait)
+        report = await run_cycle(
+            self.store, self.discovery, self.library, self.dispatcher, wait=wait
+        )
+        self.cadence.observe(report.settled)
+        for watch in self.watchers:
+            await watch()
+        return report
 
     def scheduler(self, poll_minutes: int, cluster: Cluster | None = None) -> Scheduler:
-        if cluster is None or not self.store.coordinates_replicas:
-            return Scheduler(
-                self.cycle, self.dispatcher, poll_minutes=poll_minutes, cluster=cluster
-            )
+        """`cluster`: the replicas sharing the database; each looks for work the poll
+        lease holder queued every `REPLICA_DISPATCH_IDLE`."""
+        replicas = cluster is not None and self.store.coordinates_replicas
         return Scheduler(
             self.cycle,
             self.dispatcher,
             poll_minutes=poll_minutes,
+            trigger=CadenceTrigger(self.cadence),
             cluster=cluster,
-            dispatch_idle=REPLICA_DISPATCH_IDLE,
+            dispatch_idle=REPLICA_DISPATCH_IDLE if replicas else DISPATCH_IDLE,
         )
 
 
@@ -158,11 +214,14 @@ class Scheduler:
         dispatcher: Dispatcher,
         *,
         poll_minutes: int,
+        trigger: BaseTrigger | None = None,
         digest_every: timedelta = timedelta(minutes=1),
-        dispatch_idle: timedelta = timedelta(seconds=30),
+        dispatch_idle: timedelta = DISPATCH_IDLE,
         cluster: Cluster | None = None,
     ) -> None:
-        """`cluster`: the replicas this one shares the database with; None for a lone process."""
+        """`trigger`: when polls run (default: every `poll_minutes`); `cluster`: the
+        replicas this one shares the database with, None for a lone process."""
+        self._trigger = trigger or IntervalTrigger(minutes=poll_minutes, timezone=UTC)
         self._cycle = cycle
         self._cluster = cluster
         self._dispatcher = dispatcher
@@ -179,7 +238,7 @@ class Scheduler:
         interval = self._poll_minutes * 60
         self._scheduler.add_job(
             self._poll,
-            IntervalTrigger(minutes=self._poll_minutes, timezone=UTC),
+            self._trigger,
             id=POLL_JOB,
             name="poll arXiv and deliver",
             replace_existing=True,

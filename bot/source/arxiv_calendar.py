@@ -118,3 +118,19 @@ def mailing_of_submission(submitted: datetime) -> date:
             return day
         day += timedelta(days=1)
     raise ValueError(f"no mailing within {_MAX_SEARCH_DAYS} days after {submitted}")
+
+
+def previous_mailing(mailing: date) -> date:
+    """The mailing before `mailing`."""
+    day = mailing - timedelta(days=1)
+    for _ in range(_MAX_SEARCH_DAYS):
+        if is_mailing_date(day):
+            return day
+        day -= timedelta(days=1)
+    raise ValueError(f"no mailing within {_MAX_SEARCH_DAYS} days before {mailing}")
+
+
+def submission_window(mailing: date) -> tuple[datetime, datetime]:
+    """First versions submitted in this span are announced in `mailing`: what the API's
+    submittedDate query asks for when the feed cannot be trusted."""
+    return cutoff_of(previous_mailing(mailing)), cutoff_of(mailing)

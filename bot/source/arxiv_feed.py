@@ -54,6 +54,7 @@ class Announcement:
     version: int
     announce_type: str  # new, cross, replace or replace-cross
     categories: tuple[str, ...]
+    announced: datetime | None = None  # the item's own date: a stale category shows an older one
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,8 @@ def _announcement(item: ET.Element) -> Announcement | None:
         return None
     announce_type = (item.findtext(f"{_ARXIV}announce_type") or "").strip().lower()
     categories = _categories([c.text or "" for c in item.iterfind("category")])
-    return Announcement(ident.base, ident.version, announce_type, categories)
+    announced = _rfc822(item.findtext("pubDate"))
+    return Announcement(ident.base, ident.version, announce_type, categories, announced)
 
 
 def _atom_date(text: str | None) -> datetime | None:

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
@@ -115,8 +115,15 @@ class _XmlClient:
         self._timeout = timeout
 
     def get(self, url: str) -> ET.Element:
+        return self.fetch(url)[0]
+
+    def fetch(
+        self, url: str, headers: Mapping[str, str] | None = None
+    ) -> tuple[ET.Element, Mapping[str, str]]:
+        """The document and the answer's headers; `headers` go with the request (e.g. a
+        conditional request's validators, which a 304 answers as `_Refused`)."""
         try:
-            response = self._session.get(url, timeout=self._timeout)
+            response = self._session.get(url, headers=headers, timeout=self._timeout)
         except requests.Timeout as exc:
             raise _Transient(f"no answer within {self._timeout:g} s") from exc
         except requests.RequestException as exc:
@@ -127,7 +134,7 @@ class _XmlClient:
         if status != 200:
             raise _Refused(status, response.content)
         try:
-            return ET.fromstring(response.content)
+            return ET.fromstring(response.content), response.headers
         except ET.ParseError as exc:
             raise _Transient(f"malformed XML ({exc})") from exc
 
@@ -198,6 +205,8 @@ class ArxivSource:
         self._backoff = backoff
         self._api = _XmlClient(timeout)
         self._rss = _XmlClient(timeout)
+        # Per feed URL: the validators of the last answer and what it said, for 304s.
+        self._rss_cache: dict[str, tuple[dict[str, str], RssListing]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ArxivSource:
@@ -256,8 +265,21 @@ class ArxivSource:
                 break
         return list(found.values())
 
+    async def count_submitted(
+        self, categories: Sequence[str], submitted_from: datetime, submitted_to: datetime
+    ) -> int:
+        """How many papers the API lists as first submitted between the two moments: its
+        `totalResults`, from one single-result page."""
+        cats = " OR ".join(f"cat:{c}" for c in categories)
+        dates = f"submittedDate:[{_minute(submitted_from)} TO {_minute(submitted_to)}]"
+        search = arxiv.Search(query=f"({cats}) AND {dates}", max_results=1)
+        return (await self._page(search, 0, 1)).total
+
     async def fetch_rss(self, categories: Sequence[str]) -> RssListing:
-        """Today's announcements in the categories, from one request for all of them."""
+        """Today's announcements in the categories, from one request for all of them.
+
+        Conditional (`If-None-Match` / `If-Modified-Since` from the last answer), so
+        checking an unchanged feed every minute costs arXiv a 304 and no body."""
         if not categories:
             return RssListing(None, ())
         url = self._rss_url + "+".join(categories)
@@ -294,12 +316,22 @@ class ArxivSource:
         return page
 
     def _read_rss(self, url: str) -> RssListing:
+        validators, cached = self._rss_cache.get(url, ({}, None))
         try:
-            return read_listing(self._rss.get(url))
+            root, headers = self._rss.fetch(url, validators)
+            listing = read_listing(root)
         except _Refused as refused:
+            if refused.status == 304 and cached is not None:
+                return cached
             raise _refusal(url, refused) from None
         except NotAFeed as exc:
             raise _Transient(str(exc)) from None
+        sent = {
+            "If-None-Match": headers.get("ETag"),
+            "If-Modified-Since": headers.get("Last-Modified"),
+        }
+        self._rss_cache[url] = ({k: v for k, v in sent.items() if v}, listing)
+        return listing
 
 
 def _base(arxiv_id: ArxivId | str) -> str:

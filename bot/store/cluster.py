@@ -155,22 +155,23 @@ class ClusterRepository(Repository):
     # Replicas: a heartbeat each, so anyone can tell how many are alive
 
     async def heartbeat(self, name: str, *, started_at: datetime, now: datetime) -> None:
+        """Record that `name` is alive; replicas silent for long are forgotten meanwhile."""
         insert = self._insert(REPLICAS).values(name=name, started_at=started_at, seen_at=now)
         query = insert.on_conflict_do_update(
             index_elements=[REPLICAS.c.name], set_={"seen_at": insert.excluded.seen_at}
         )
         async with self._write() as conn:
             await conn.execute(query)
+            await conn.execute(delete(REPLICAS).where(REPLICAS.c.seen_at < now - KEEP_RECORDS))
 
     async def leave(self, name: str) -> None:
         async with self._write() as conn:
             await conn.execute(delete(REPLICAS).where(REPLICAS.c.name == name))
 
     async def live_replicas(self, *, since: datetime) -> list[Replica]:
-        """Replicas heard from at or after `since`; the long-silent ones are forgotten."""
+        """Replicas heard from at or after `since`."""
         query = select(REPLICAS).where(REPLICAS.c.seen_at >= since).order_by(REPLICAS.c.name)
-        async with self._write() as conn:
-            await conn.execute(delete(REPLICAS).where(REPLICAS.c.seen_at < since - KEEP_RECORDS))
+        async with self._read() as conn:
             rows = (await conn.execute(query)).all()
         return [Replica(row.name, row.started_at, row.seen_at) for row in rows]
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.support.clock import utcnow
@@ -186,6 +187,8 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Found by the coverage audit after the feed left it out: the card says so.
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class PollStateRow(Base):
@@ -199,6 +202,37 @@ class PollStateRow(Base):
     last_mailing: Mapped[date | None] = mapped_column(Date)
     last_mailing_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MailingCoverageRow(Base):
+    """One mailing in one followed category: when the feed showed it, whether it went
+    stale and was fetched from the API instead, and what the audit counted."""
+
+    __tablename__ = "mailing_coverage"
+
+    mailing: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fallback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    audited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expected: Mapped[int | None] = mapped_column(Integer)
+
+
+class MailingPaperRow(Base):
+    """Which mailing announced a paper in a category, and how paperbell learned of it:
+    `feed`, `fallback` (the API, for a stale feed) or `audit` (left out, delivered late)."""
+
+    __tablename__ = "mailing_papers"
+    __table_args__ = (
+        Index("ix_mailing_papers_mailing_category", "mailing", "category"),
+        CheckConstraint("via IN ('feed', 'fallback', 'audit')", name="via_known"),
+    )
+
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.arxiv_id"), primary_key=True)
+    mailing: Mapped[date] = mapped_column(Date)
+    via: Mapped[str] = mapped_column(String(16))
 
 
 class LeaseRow(Base):

@@ -279,6 +279,7 @@ def _outbox_entry(row: Row[Any]) -> OutboxEntry:
         paper_id=row.paper_id,
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
+        late=row.late,
     )
 
 

@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.source.papers import Paper
 from bot.store.base import CHATS, DELIVERIES, POLL_STATE, SUMMARIES
-from bot.store.papers import PapersRepository
-from bot.store.records import PollState
+from bot.store.mailings import MailingsRepository
+from bot.store.records import FeedCoverage, PollState
 from bot.support.clock import utcnow
 from bot.support.config import Language
 
 
-class PollsRepository(PapersRepository):
+class PollsRepository(MailingsRepository):
     # Deliveries
 
     async def enqueue_deliveries(self, pairs: Iterable[tuple[int, str]]) -> int:
@@ -27,22 +27,6 @@ class PollsRepository(PapersRepository):
         """
         async with self._write() as conn:
             return await self._enqueue(conn, pairs, utcnow())
-
-    async def _enqueue(
-        self, conn: AsyncConnection, pairs: Iterable[tuple[int, str]], now: datetime
-    ) -> int:
-        rows = [
-            {"chat_id": chat_id, "paper_id": paper_id, "created_at": now, "next_attempt_at": now}
-            for chat_id, paper_id in dict.fromkeys(pairs)
-        ]
-        if not rows:
-            return 0
-        insert = (
-            self._insert(DELIVERIES)
-            .on_conflict_do_nothing(index_elements=[DELIVERIES.c.chat_id, DELIVERIES.c.paper_id])
-            .returning(DELIVERIES.c.id)
-        )
-        return len((await conn.execute(insert, rows)).all())
 
     # Discovery
 
@@ -76,6 +60,7 @@ class PollsRepository(PapersRepository):
         mailing: date | None,
         error: str | None = None,
         source: str = "arxiv",
+        coverage: FeedCoverage | None = None,
     ) -> tuple[set[str], int]:
         """Store a poll's papers, queue its deliveries and note the poll, all or nothing.
 
@@ -84,10 +69,15 @@ class PollsRepository(PapersRepository):
         in the order given, which is the order each chat receives them. An `error` (a
         part of the poll that failed) keeps the poll from counting as a success. Returns
         the base IDs never stored before and how many deliveries were newly queued.
+        `coverage` (which followed categories the feed showed the mailing in, and the
+        papers it announced in each) is kept in the same transaction.
         """
         async with self._write() as conn:
             new = await self._save_papers(conn, papers, polled_at)
             queued = await self._enqueue(conn, deliveries, polled_at)
+            if coverage is not None:
+                await self._note_categories(conn, coverage.mailing, coverage.fresh, polled_at)
+                await self._record_papers(conn, coverage.mailing, coverage.papers, "feed")
             await self._record_poll(conn, source, polled_at, error, mailing)
         return new, queued
 

@@ -86,6 +86,7 @@ class OutboxEntry:
     paper_id: str
     attempts: int
     next_attempt_at: datetime
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +106,44 @@ class UserFavorite:
     user_id: str
     paper: Paper
     favorited_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryCoverage:
+    """One followed category's newest mailing as one chat saw it, for `/status`.
+
+    `papers` is what arXiv announced in the category (feed, stale fallback and audit);
+    `reached` how many of those this chat received, `grouped` of which in a digest
+    message (digest mode or over the daily cap); `late` how many only the audit found;
+    `stale` whether the feed still shows an older mailing and the API was not asked yet.
+    """
+
+    category: str
+    mailing: date
+    papers: int
+    reached: int
+    grouped: int
+    late: int
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MailingFigures:
+    """A category's newest mailing, for the metrics: announced, delivered to at least one
+    chat, and found late by the audit."""
+
+    category: str
+    mailing: date
+    announced: int
+    delivered: int
+    late: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCoverage:
+    """What one poll saw of `mailing`: per followed category whether the feed shows it
+    (`fresh`), and the (category, paper ID) pairs it announced."""
+
+    mailing: date
+    fresh: dict[str, bool]
+    papers: tuple[tuple[str, str], ...]

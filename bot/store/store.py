@@ -12,12 +12,18 @@ from bot.store.chats import ChatsRepository
 from bot.store.cluster import ClusterRepository
 from bot.store.db import create_engine
 from bot.store.favorites import FavoritesRepository
+from bot.store.mailings import MailingsRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.polls import PollsRepository
 
 
 class Store(
-    ChatsRepository, FavoritesRepository, PollsRepository, OutboxRepository, ClusterRepository
+    ChatsRepository,
+    FavoritesRepository,
+    PollsRepository,
+    MailingsRepository,
+    OutboxRepository,
+    ClusterRepository,
 ):
     @classmethod
     def connect(cls, url: str | URL) -> Store:

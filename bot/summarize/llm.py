@@ -76,6 +76,10 @@ class LLMStats:
     grounding_failures: Counter[str] = field(default_factory=Counter)
     sections_replaced: Counter[str] = field(default_factory=Counter)
     fallbacks: Counter[str] = field(default_factory=Counter)
+    # Papers in a row the LLM failed for (0 after a success), and why the last one failed:
+    # what operator alerts watch (`bot.ops.alerts.Alerts.llm_streak`).
+    failing_in_a_row: int = 0
+    last_failure: str = ""
 
 
 def summarizer_name(model: str) -> str:
@@ -139,9 +143,12 @@ class LLMSummarizer:
     async def summarize(self, paper: Paper, language: Language) -> Summary:
         offline = await self._offline.summarize(paper, language)
         try:
-            return await self._summarize(paper, language, offline)
+            summary = await self._summarize(paper, language, offline)
+            self.stats.failing_in_a_row = 0
+            return summary
         except _Failed as failure:
             self.stats.fallbacks[failure.kind] += 1
+            self._failed(f"{failure.kind}: {failure}")
             log.warning(
                 "LLM %s: %s (%s) uses the offline summary: %s",
                 self.model,
@@ -152,6 +159,7 @@ class LLMSummarizer:
         except Exception:
             # A card must go out even if this code meets an answer it did not foresee.
             self.stats.fallbacks["error"] += 1
+            self._failed("unexpected error")
             log.exception(
                 "LLM %s: %s (%s) uses the offline summary after an unexpected error",
                 self.model,
@@ -159,6 +167,10 @@ class LLMSummarizer:
                 language,
             )
         return offline
+
+    def _failed(self, reason: str) -> None:
+        self.stats.failing_in_a_row += 1
+        self.stats.last_failure = reason
 
     async def _summarize(self, paper: Paper, language: Language, offline: Summary) -> Summary:
         source = Source.of(paper, reports_experiments=offline.experiments is not None)

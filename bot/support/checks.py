@@ -9,8 +9,8 @@ from typing import Literal
 
 from bot.support.config import Settings
 
-Status = Literal["ok", "fail", "skip"]
-MARKS: dict[Status, str] = {"ok": "✓", "fail": "✗", "skip": "–"}
+Status = Literal["ok", "warn", "fail", "skip"]
+MARKS: dict[Status, str] = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "–"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,11 @@ class CheckResult:
     @classmethod
     def failed(cls, name: str, detail: str, fix: str) -> CheckResult:
         return cls(name, "fail", detail, fix)
+
+    @classmethod
+    def degraded(cls, name: str, detail: str, fix: str) -> CheckResult:
+        """Works, but late or partial: reported, without failing the exit code."""
+        return cls(name, "warn", detail, fix)
 
     @classmethod
     def skipped(cls, name: str, detail: str) -> CheckResult:

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     HEALTH_PORT: int | None = Field(default=None, ge=1, le=65535)
     HEALTH_HOST: str = "0.0.0.0"
 
+    # Announcement-aware polling and coverage (see bot/schedule/cadence.py, freshness.py).
+    FAST_POLL_SECONDS: int = Field(default=60, ge=1, le=3600)
+    FAST_POLL_LEAD_MINUTES: int = Field(default=10, ge=0, le=240)
+    FAST_POLL_WINDOW_MINUTES: int = Field(default=120, ge=1, le=24 * 60)
+    STALE_CATEGORY_MINUTES: int = Field(default=20, ge=1, le=24 * 60)
+    AUDIT_AFTER_MINUTES: int = Field(default=120, ge=0, le=24 * 60)
+    MAILING_OVERDUE_MINUTES: int = Field(default=180, ge=1, le=7 * 24 * 60)
+    ADMIN_CHATS: str = ""
+    LLM_FAILURE_ALERT_COUNT: int = Field(default=5, ge=1)
+
     LLM_BASE_URL: str | None = None
     LLM_API_KEY: SecretStr | None = None
     LLM_MODEL: str | None = None
@@ -136,6 +146,25 @@ class Settings(BaseSettings):
         if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return secret
+
+    @field_validator("ADMIN_CHATS")
+    @classmethod
+    def _admin_chats(cls, value: str) -> str:
+        """`telegram:<chat_id>` or `slack:<channel_id>`, comma-separated; empty: log only."""
+        targets = [target.strip() for target in value.split(",") if target.strip()]
+        for target in targets:
+            platform, _, chat_id = target.partition(":")
+            if platform not in ("telegram", "slack") or not chat_id.strip():
+                raise ValueError(
+                    f"{target!r} is not telegram:<chat_id> or slack:<channel_id> "
+                    "(e.g. telegram:-1001234567890,slack:C0123ABCD)"
+                )
+        return ",".join(targets)
+
+    def admin_chats(self) -> list[tuple[str, str]]:
+        """ADMIN_CHATS as (platform, chat ID) pairs."""
+        pairs = (target.partition(":") for target in self.ADMIN_CHATS.split(",") if target)
+        return [(platform, chat_id.strip()) for platform, _, chat_id in pairs]
 
     @field_validator("DEFAULT_LANGUAGE", "LOG_LEVEL", mode="before")
     @classmethod

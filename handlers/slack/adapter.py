@@ -158,7 +158,12 @@ class SlackAdapter:
     async def send_digest(
         self, chat_id: str, title: str, entries: list[DigestEntry], language: str
     ) -> str:
-        message = blocks.digest(title, entries, language)
+        return await self._post(chat_id, blocks.digest(title, entries, language))
+
+    async def send_notice(self, chat_id: str, text: str) -> str:
+        return await self._post(chat_id, blocks.notice(text))
+
+    async def _post(self, chat_id: str, message: blocks.Message) -> str:
         try:
             response = await self._outbox.chat_postMessage(
                 channel=chat_id,

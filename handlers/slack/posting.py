@@ -16,7 +16,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
-from bot.delivery.platforms import ChatGone, DeliveryError, OutcomeUnknown, Rejected, RetryLater
+from bot.delivery.platforms import (
+    ChatGone,
+    DeliveryError,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+    TokenRefused,
+)
 from bot.render.slack_blocks import render_slack_summary, render_slack_thread
 from bot.support.retry_after import retry_after
 
@@ -32,6 +39,8 @@ CALL_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError)
 GONE = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "account_inactive", "token_revoked"}
 )
+# Slack no longer accepts SLACK_BOT_TOKEN at all: every channel waits until it is fixed.
+TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed"})
 # This message can never be posted as it is; the channel is fine.
 _REJECTED = frozenset(
     {
@@ -85,6 +94,8 @@ def delivery_error(error: SlackApiError | aiohttp.ClientError | TimeoutError) ->
         code = str(error.response.get("error") or f"HTTP {status}")
         if status == 429 or code == "ratelimited":
             return RetryLater(_retry_after(error), "Slack rate limit")
+        if code in TOKEN_REFUSED:
+            return TokenRefused(f"Slack refused SLACK_BOT_TOKEN ({code})")
         if code in GONE:
             return ChatGone(code)
         if code in _REJECTED:

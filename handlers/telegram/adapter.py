@@ -30,6 +30,7 @@ from bot.chat.messages import MESSAGES
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.delivery.ratelimit import limiter_for
+from bot.render.escape import html_text
 from bot.schedule.leader import Cluster
 from bot.support.config import Settings
 from handlers.telegram.commands import Commands
@@ -128,6 +129,9 @@ class TelegramAdapter:
         )
         text, markup = card_message(card, starred=starred)
         return await self._sender.post(chat_id, text, markup)
+
+    async def send_notice(self, chat_id: str, text: str) -> str:
+        return await self._sender.post(chat_id, html_text(text), None)
 
     async def send_digest(
         self, chat_id: str, title: str, entries: list[DigestEntry], language: str

@@ -15,6 +15,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -29,6 +30,7 @@ from bot.delivery.platforms import (
     OutcomeUnknown,
     Rejected,
     RetryLater,
+    TokenRefused,
 )
 
 # How long to wait after Telegram could not be reached or answered with a server error.
@@ -66,6 +68,8 @@ def is_not_modified(error: TelegramError) -> bool:
 
 
 def delivery_error(error: TelegramError) -> DeliveryError:
+    if isinstance(error, InvalidToken):
+        return TokenRefused(f"Telegram refused TELEGRAM_BOT_TOKEN ({error.message})")
     if isinstance(error, RetryAfter):
         return RetryLater(retry_after_seconds(error))
     if isinstance(error, ChatMigrated):

@@ -6,6 +6,10 @@ handling that production meets.
 Feeds are rendered from `bot.source.papers.Paper`s in the layout export.arxiv.org answers with
 today (element order, namespaces, `https://arxiv.org/api/errors#…` error entries).
 
+The feed answers conditional requests as rss.arxiv.org does: an `ETag` and a
+`Last-Modified` with every listing, and 304 without a body when `If-None-Match` or
+`If-Modified-Since` says the client has it already.
+
 Failures arXiv is known for can be queued: 5xx and 429 answers, pages that come back empty
 while `totalResults` says otherwise, truncated XML, and slow answers. Every request is
 recorded with monotonic start and end times, so tests can check the client's pacing.
@@ -25,10 +29,10 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -102,6 +106,8 @@ class FakeArxiv:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # When each feed body (by ETag) was first served: its Last-Modified.
+        self._first_served: dict[str, datetime] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -205,6 +211,16 @@ class FakeArxiv:
     def api_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/api/query"]
 
+    def feed_requests(self) -> list[RecordedRequest]:
+        """Every request for a feed, 304s included."""
+        return [r for r in self.requests if r.path.startswith("/rss/")]
+
+    def _validators(self, body: bytes) -> dict[str, str]:
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        with self._lock:
+            modified = self._first_served.setdefault(etag, datetime.now(UTC).replace(microsecond=0))
+        return {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
+
     def _queue(self, n: int, fault: _Fault) -> None:
         with self._lock:
             self._faults.extend([fault] * n)
@@ -273,6 +289,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         split = urlsplit(self.path)
+        conditions = {
+            name: value
+            for name in ("If-None-Match", "If-Modified-Since")
+            if (value := self.headers.get(name))
+        }
         record = RecordedRequest(
             split.path, dict(parse_qsl(split.query, keep_blank_values=True)), time.monotonic()
         )
@@ -280,6 +301,8 @@ class _Handler(BaseHTTPRequestHandler):
         status: int = HTTPStatus.INTERNAL_SERVER_ERROR
         try:
             status, headers, body = self._answer(split.path, record.query)
+            if status == HTTPStatus.OK and "ETag" in headers and _unchanged(headers, conditions):
+                status, body = HTTPStatus.NOT_MODIFIED, b""
             if self.fake._delay and self.fake._stopping.wait(self.fake._delay):
                 return
             while not self.fake._released.wait(0.02):
@@ -313,16 +336,16 @@ class _Handler(BaseHTTPRequestHandler):
             return fault.status, {"Content-Type": ATOM_TYPE}, fault.body
         if path == "/api/query":
             status, body = fake._query(params, fault)
-            content_type = ATOM_TYPE
+            headers = {"Content-Type": ATOM_TYPE}
         elif path.startswith("/rss/") and len(path) > len("/rss/"):
             categories = unquote(path[len("/rss/") :]).replace(" ", "+").split("+")
             status, body = HTTPStatus.OK, fake._rss(categories, fault)
-            content_type = RSS_TYPE
+            headers = {"Content-Type": RSS_TYPE, **fake._validators(body)}
         else:
             return HTTPStatus.NOT_FOUND, {"Content-Type": "text/plain"}, b"Not Found"
         if fault is not None and fault.kind == "malformed":
-            body = body[: len(body) // 2]
-        return status, {"Content-Type": content_type}, body
+            return status, {"Content-Type": headers["Content-Type"]}, body[: len(body) // 2]
+        return status, headers, body
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: tests read `FakeArxiv.requests` instead."""
@@ -426,9 +449,15 @@ def error_feed(slug: str, message: str) -> bytes:
 
 
 def rss_feed(
-    categories: list[str], items: list[tuple[Paper, AnnounceType]], announced: datetime
+    categories: list[str],
+    items: list[tuple[Paper, AnnounceType]],
+    announced: datetime,
+    item_dates: Mapping[str, datetime] | None = None,
 ) -> bytes:
-    """An rss.arxiv.org listing; a day without announcements is a channel without items."""
+    """An rss.arxiv.org listing; a day without announcements is a channel without items.
+
+    Each item carries the channel's date unless `item_dates` gives its own (by base ID),
+    as for a category whose feed still shows an earlier mailing."""
     joined = "+".join(categories)
     date = format_datetime(announced)
     lines = [
@@ -463,7 +492,7 @@ def rss_feed(
             f"Abstract: {escape(paper.abstract)}</description>",
             f'      <guid isPermaLink="false">oai:arXiv.org:{paper.versioned_id}</guid>',
             *(f"      <category>{escape(c)}</category>" for c in paper.all_categories),
-            f"      <pubDate>{date}</pubDate>",
+            f"      <pubDate>{_item_date(paper, date, item_dates)}</pubDate>",
             f"      <arxiv:announce_type>{announce_type}</arxiv:announce_type>",
             "      <dc:rights>http://creativecommons.org/licenses/by/4.0/</dc:rights>",
             f"      <dc:creator>{escape(', '.join(paper.authors))}</dc:creator>",
@@ -471,6 +500,24 @@ def rss_feed(
         ]
     lines += ["  </channel>", "</rss>", ""]
     return "\n".join(lines).encode()
+
+
+def _item_date(paper: Paper, channel: str, dates: Mapping[str, datetime] | None) -> str:
+    own = (dates or {}).get(paper.arxiv_id)
+    return channel if own is None else format_datetime(own)
+
+
+def _unchanged(headers: dict[str, str], conditions: dict[str, str]) -> bool:
+    """Whether the client's validators match the answer, as an HTTP cache decides."""
+    if "If-None-Match" in conditions:
+        return headers["ETag"] in conditions["If-None-Match"]
+    since = conditions.get("If-Modified-Since")
+    if since is None:
+        return False
+    try:
+        return parsedate_to_datetime(headers["Last-Modified"]) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
 
 
 # -- query semantics ------------------------------------------------------------------------

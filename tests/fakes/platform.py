@@ -115,6 +115,10 @@ class InMemoryPlatform:
         sent = await self._send(chat_id, ids)
         return self._record(sent, chat_id, ids, title=title, digest=tuple(entries))
 
+    async def send_notice(self, chat_id: str, text: str) -> str:
+        sent = await self._send(chat_id, ())
+        return self._record(sent, chat_id, (), title=text)
+
     async def _send(self, chat_id: str, arxiv_ids: tuple[str, ...]) -> float:
         attempt = Attempt(chat_id, arxiv_ids, time.monotonic(), None)
         self.attempts.append(attempt)
