@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
-import secrets
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,13 @@ ALLOWED_UPDATES = (
 POLL_TIMEOUT_SECONDS = 30.0
 
 
+def _derived_secret(token: str) -> str:
+    """The webhook secret when none is configured: unguessable without the bot token, and
+    the same on every replica and restart, so each accepts what Telegram posts with the
+    secret whichever of them registered the webhook last."""
+    return hmac.new(token.encode(), b"paperbell webhook secret", hashlib.sha256).hexdigest()
+
+
 class _Superseded(Exception):
     """Another process polls with this token; polling must end without one last getUpdates."""
 
@@ -67,7 +75,12 @@ class Lifecycle:
         self._api_url = settings.TELEGRAM_API_URL.rstrip("/")
         self._webhook_url = settings.TELEGRAM_WEBHOOK_URL
         secret = settings.TELEGRAM_WEBHOOK_SECRET
-        self._webhook_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+        token = settings.TELEGRAM_BOT_TOKEN
+        self._webhook_secret = (
+            secret.get_secret_value()
+            if secret
+            else _derived_secret(token.get_secret_value() if token else "")
+        )
         self._webhook_listen = settings.TELEGRAM_WEBHOOK_LISTEN
         self._webhook_port = settings.TELEGRAM_WEBHOOK_PORT
         self._webhook: WebhookServer | None = None
