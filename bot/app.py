@@ -20,6 +20,7 @@ from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
 from bot.delivery.ratelimit import share_budgets
+from bot.match.rankers import Ranker
 from bot.ops import metrics
 from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
@@ -43,17 +44,22 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
     try:
         source = ArxivSource.from_settings(settings)
         library = Library(store, source, summarizer)
+        ranker = Ranker(store)
         service = Service(
             store,
             library,
             settings.DEFAULT_LANGUAGE,
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
+            ranker=ranker,
             overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
             replica_lease=_replica_lease(settings),
         )
         cluster = Cluster(store, lease=_replica_lease(settings))
         share_budgets(store)
-        yield Core(settings, store, source, library, service, stop or asyncio.Event(), cluster)
+        try:
+            yield Core(settings, store, source, library, service, stop or asyncio.Event(), cluster)
+        finally:
+            await ranker.close()
     finally:
         share_budgets(None)
         await summarizer.aclose()
@@ -94,7 +100,13 @@ async def run(
             cluster = core.cluster
             assert cluster is not None
             poller = Poller.build(
-                core.store, core.source, core.library, started, settings, alerts=alerts
+                core.store,
+                core.source,
+                core.library,
+                started,
+                settings,
+                alerts=alerts,
+                ranker=core.service.ranker,
             )
             scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES, cluster)
             cluster.poll.on_gain = scheduler.poll_now

@@ -180,7 +180,9 @@ async def _poll(settings: Settings) -> int:
         adapters = app.load_adapters(core)
         if not adapters:
             print("paperbell: no chat platform is configured; papers are queued, not sent.")
-        poller = Poller.build(core.store, core.source, core.library, adapters, settings)
+        poller = Poller.build(
+            core.store, core.source, core.library, adapters, settings, ranker=core.service.ranker
+        )
         try:
             report = await poller.cycle()
         finally:

@@ -7,7 +7,12 @@ test is `bot.delivery.delivery`'s: after a restart every queued card is delivere
 duplicates are deliveries that were in flight (`sending`) at the kill, at most one per
 chat. Runs on SQLite (a file) and PostgreSQL.
 
-Run as a script, this module is that subprocess: `python -m tests.test_crash_recovery URL API`.
+The restarted dispatcher reads its clock one lease ahead: the restart comes after the dead
+process's leases ran out, without the test waiting a lease in real time, and the lease can
+stay long enough that a loaded machine never lets a live dispatcher's lease lapse.
+
+Run as a script, this module is that subprocess:
+`python -m tests.test_crash_recovery URL API [--after-lease]`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -26,6 +31,7 @@ from sqlalchemy import text
 from bot.chat.service import Service
 from bot.delivery.delivery import Dispatcher
 from bot.store import Store
+from bot.support.clock import utcnow
 from bot.support.config import Settings, load_settings
 from tests.fakes.outbox import StaticSummarizer, execute, library, queue
 from tests.fakes.papers import make_paper
@@ -34,7 +40,8 @@ from tests.fakes.telegram_server import TOKEN, FakeTelegram
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = 30
 PAPERS = 3
-LEASE_SECONDS = 1.0
+LEASE = timedelta(minutes=1)
+AFTER_LEASE = "--after-lease"
 ANSWER_DELAY = 0.3  # the fake posts each card at once and answers this much later
 
 
@@ -53,11 +60,13 @@ async def seed(database_url: str) -> None:
         await store.close()
 
 
-def dispatcher_process(database_url: str, api_url: str, cwd: Path) -> subprocess.Popen[str]:
+def dispatcher_process(
+    database_url: str, api_url: str, cwd: Path, *options: str
+) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.test_crash_recovery", database_url, api_url],
+        [sys.executable, "-m", "tests.test_crash_recovery", database_url, api_url, *options],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -93,7 +102,7 @@ async def test_kill_9_mid_fan_out_loses_nothing_and_resends_only_what_was_in_fli
         interrupted = await in_flight(database_url)
         posted_before_kill = len(telegram.sent)
 
-        second = dispatcher_process(database_url, telegram.url, tmp_path)
+        second = dispatcher_process(database_url, telegram.url, tmp_path, AFTER_LEASE)
         output, _ = await asyncio.to_thread(second.communicate, timeout=120)
         sent = [(str(m.chat_id), arxiv_id_of(m.text)) for m in telegram.sent]
 
@@ -119,8 +128,13 @@ def arxiv_id_of(html: str) -> str:
     return next(arxiv_id for arxiv_id in papers() if f"arxiv.org/abs/{arxiv_id}" in html)
 
 
-async def _dispatch(database_url: str, api_url: str) -> None:
-    """The dispatcher as `paperbell run` would drive it, with a short lease."""
+def _lease_later() -> datetime:
+    return utcnow() + LEASE
+
+
+async def _dispatch(database_url: str, api_url: str, after_lease: bool) -> None:
+    """The dispatcher as `paperbell run` would drive it; `after_lease`: as if restarted
+    only once every lease of the killed one had run out."""
     from handlers.telegram.adapter import TelegramAdapter
 
     settings = load_settings(
@@ -131,7 +145,12 @@ async def _dispatch(database_url: str, api_url: str) -> None:
         books = library(store, StaticSummarizer())
         telegram = TelegramAdapter(settings, Service(store, books, "en"), asyncio.Event())
         dispatcher = Dispatcher(
-            store, books, [telegram], lease=timedelta(seconds=LEASE_SECONDS), concurrency=16
+            store,
+            books,
+            [telegram],
+            now=_lease_later if after_lease else utcnow,
+            lease=LEASE,
+            concurrency=16,
         )
         report = await dispatcher.drain(wait=timedelta(seconds=30))
         print(f"delivered={report.delivered} failed={report.failed} 429s={report.throttled}")
@@ -140,4 +159,4 @@ async def _dispatch(database_url: str, api_url: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_dispatch(sys.argv[1], sys.argv[2]))
+    asyncio.run(_dispatch(sys.argv[1], sys.argv[2], AFTER_LEASE in sys.argv[3:]))

@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -45,6 +44,8 @@ from tests.fakes.openai_server import (
     seed_answer,
 )
 from tests.fakes.papers import SEED_PAPER, make_paper
+from tests.fakes.sleeps import RecordedSleeps
+from tests.fakes.telegram_harness import eventually
 
 # Every section of the reference card, in its order; `topics` is added per chat.
 REFERENCE_SECTIONS = [
@@ -63,6 +64,7 @@ REFERENCE_SECTIONS = [
     "abstract",
 ]
 OFFLINE = OfflineSummarizer()
+HANG_GUARD = 10.0  # seconds; only turns a hang into a failure, far beyond any correct run
 
 
 @pytest.fixture(autouse=True)
@@ -95,10 +97,16 @@ async def make_llm(fake: FakeOpenAI) -> AsyncIterator[Callable[..., LLMSummarize
     """Summarizers against `fake` with settings overridden, closed after the test."""
     made: list[LLMSummarizer] = []
 
-    def make(now: Callable[[], datetime] | None = None, **overrides: Any) -> LLMSummarizer:
+    def make(
+        now: Callable[[], datetime] | None = None,
+        sleep: RecordedSleeps | None = None,
+        **overrides: Any,
+    ) -> LLMSummarizer:
         options: dict[str, Any] = {"offline": OFFLINE, "backoff": 0.01}
         if now is not None:
             options["now"] = now
+        if sleep is not None:
+            options["sleep"] = sleep
         summarizer = LLMSummarizer(llm_settings(fake, **overrides), **options)
         made.append(summarizer)
         return summarizer
@@ -378,25 +386,25 @@ async def test_a_slow_server_falls_back_within_the_timeout(
     fake: FakeOpenAI, make_llm: Callable[..., LLMSummarizer]
 ) -> None:
     llm = make_llm(LLM_TIMEOUT=0.2)
-    fake.delay_next(10)
+    fake.delay_next(3600)  # no answer within the test: only the timeout can end the request
 
-    started = time.monotonic()
-    summary = await llm.summarize(SEED_PAPER, "zh")
-    elapsed = time.monotonic() - started
+    summary = await asyncio.wait_for(llm.summarize(SEED_PAPER, "zh"), HANG_GUARD)
 
     assert summary == offline("zh")
-    assert elapsed < 1.5
     assert llm.stats.fallbacks == {"timeout": 1}
-    for _ in range(100):  # the fake records the request once it notices the hang-up
-        if fake.requests:
-            break
-        await asyncio.sleep(0.01)
+
+    async def recorded() -> bool:  # the fake records the request once it notices the hang-up
+        return bool(fake.requests)
+
+    await eventually(recorded, timeout=HANG_GUARD)
     assert [r.status for r in fake.requests] == [499]
 
 
 async def test_a_429_is_waited_out_as_retry_after_says(
-    fake: FakeOpenAI, llm: LLMSummarizer
+    fake: FakeOpenAI, make_llm: Callable[..., LLMSummarizer]
 ) -> None:
+    sleeps = RecordedSleeps()
+    llm = make_llm(sleep=sleeps)
     fake.fail_next(429, retry_after=0.3)
 
     summary = await llm.summarize(SEED_PAPER, "zh")
@@ -404,33 +412,36 @@ async def test_a_429_is_waited_out_as_retry_after_says(
     assert summary.summarizer == llm.name
     limited, answered = fake.requests
     assert (limited.status, answered.status) == (429, 200)
-    assert answered.started - limited.finished >= 0.25
+    assert sleeps.pauses == [0.3]
 
 
 async def test_a_429_asking_for_longer_than_the_timeout_falls_back_at_once(
     fake: FakeOpenAI, make_llm: Callable[..., LLMSummarizer]
 ) -> None:
-    llm = make_llm(LLM_TIMEOUT=0.5)
+    sleeps = RecordedSleeps()
+    llm = make_llm(sleep=sleeps, LLM_TIMEOUT=0.5)
     fake.fail_next(429, retry_after=30)
 
-    started = time.monotonic()
     summary = await llm.summarize(SEED_PAPER, "en")
 
     assert summary == offline("en")
-    assert time.monotonic() - started < 1
+    assert sleeps.pauses == []
     assert llm.stats.fallbacks == {"rate_limited": 1}
     assert len(fake.requests) == 1
 
 
 async def test_a_429_that_persists_gives_up_after_two_retries(
-    fake: FakeOpenAI, llm: LLMSummarizer
+    fake: FakeOpenAI, make_llm: Callable[..., LLMSummarizer]
 ) -> None:
-    fake.fail_next(429, n=5)  # no Retry-After: the summarizer's own short backoff
+    sleeps = RecordedSleeps()
+    llm = make_llm(sleep=sleeps)
+    fake.fail_next(429, n=5)  # no Retry-After: the summarizer's own backoff, doubling
 
     summary = await llm.summarize(SEED_PAPER, "en")
 
     assert summary == offline("en")
     assert [r.status for r in fake.requests] == [429, 429, 429]
+    assert sleeps.pauses == [0.01, 0.02]
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

@@ -36,11 +36,15 @@ def manifest() -> dict[str, Any]:
     return loaded
 
 
-def test_the_manifest_declares_the_slash_command_event_interactivity_and_home() -> None:
+def test_the_manifest_declares_the_slash_command_events_interactivity_and_home() -> None:
     app = manifest()
 
     assert [c["command"] for c in app["features"]["slash_commands"]] == ["/paperbell"]
-    assert app["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert app["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "reaction_added",
+        "reaction_removed",
+    ]
     assert app["settings"]["interactivity"]["is_enabled"] is True
     assert app["features"]["app_home"]["home_tab_enabled"] is True
     assert app["settings"]["socket_mode_enabled"] is True
@@ -77,4 +81,4 @@ async def test_every_web_api_call_the_adapter_makes_is_covered_by_a_manifest_sco
         if (needed := SCOPE_FOR_METHOD[method]) is not None and not set(needed) <= granted
     }
     assert not missing
-    assert {"commands", "chat:write.public"} <= granted
+    assert {"commands", "chat:write.public", "reactions:read"} <= granted

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from tests.fakes.telegram_server import TOKEN, FakeTelegram
 ROOT = Path(__file__).resolve().parent.parent
 ALICE = 1001
 SECRET = "s3cret-Token_1"
+STOP_GUARD = 15.0  # seconds; only turns a stop that hangs into a failure
 
 
 @pytest.fixture
@@ -89,9 +89,8 @@ async def test_while_telegram_is_unreachable_start_up_keeps_trying_until_stopped
 
         await eventually(warned)
         assert not bot.run.done()
-        started = time.monotonic()
-        await bot.stop()
-    assert time.monotonic() - started < 2
+        await bot.stop()  # fails, rather than hangs, if the stop is not heard while retrying
+        assert bot.run.result() is None
     assert errors_from_telegram(caplog) == []
 
 
@@ -293,7 +292,7 @@ async def test_a_second_poller_on_the_token_stops_paperbell_with_one_line_not_a_
 
 
 async def test_stopping_does_not_wait_for_a_slow_arxiv(bot: TelegramHarness) -> None:
-    bot.arxiv.delay(8)
+    answer = bot.arxiv.hold()
     alice = bot.tg.user(ALICE)
     bot.tg.send_text(bot.tg.private_chat(alice), alice, "/paper 2508.08189")
 
@@ -301,10 +300,15 @@ async def test_stopping_does_not_wait_for_a_slow_arxiv(bot: TelegramHarness) -> 
         return bool(bot.arxiv.api_requests())
 
     await eventually(asked_arxiv)
-    started = time.monotonic()
-    await bot.stop()
-    assert time.monotonic() - started < 5
-    bot.arxiv.delay(0)
+    try:
+        # Waiting for arXiv's answer would outlast the guard: it never comes, and the
+        # source's tries and timeouts add up to far more.
+        await bot.stop(timeout=STOP_GUARD)
+        [asked] = bot.arxiv.api_requests()
+        assert asked.finished is None, "arXiv had not answered when the bot had stopped"
+        assert bot.tg.messages_in(ALICE) == []
+    finally:
+        answer.set()
 
 
 def test_paperbell_run_answers_on_telegram_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -333,11 +337,9 @@ def test_paperbell_run_answers_on_telegram_and_exits_cleanly_on_sigterm(tmp_path
             tg.send_text(tg.private_chat(alice), alice, "/paper 2508.08189")
             [card] = asyncio.run(tg.wait_for(lambda: tg.messages_in(ALICE), timeout=30))
             process.send_signal(signal.SIGTERM)
-            started = time.monotonic()
-            _, stderr = process.communicate(timeout=10)
+            _, stderr = process.communicate(timeout=STOP_GUARD)  # a hang guard, not a target
         finally:
             process.kill()
-    assert time.monotonic() - started < 5
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert card.plain_text.startswith(SEED_PAPER.title)

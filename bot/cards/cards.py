@@ -82,6 +82,19 @@ class Card:
         sections.insert(after, topic_section)
         return dataclasses.replace(self, sections=tuple(sections))
 
+    def with_topic_line(self, line: str) -> Card:
+        """This card with one more line under 🎯 (one person's "resembles your ☆")."""
+        current = self.section("topics")
+        if current is None:
+            current = Section("topics", self.labels.topics, Kind.TOPICS, priority=70)
+            after = next(i for i, s in enumerate(self.sections) if s.key == "takeaway") + 1
+            sections = [*self.sections[:after], current, *self.sections[after:]]
+        else:
+            sections = list(self.sections)
+        index = next(i for i, s in enumerate(sections) if s.key == "topics")
+        sections[index] = dataclasses.replace(current, text=line)
+        return dataclasses.replace(self, sections=tuple(sections))
+
     def as_late(self) -> Card:
         """This card marked as sent after the mailing, because arXiv's feed left it out."""
         note = Section(

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.chat.messages import MESSAGES
+from bot.chat.messages import MESSAGES, RANKING_MESSAGES
 from bot.source.taxonomy import groups, suggest, validate
 from bot.support.config import Language
 
@@ -74,6 +74,19 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "in full, which replica polls arXiv, and arXiv's next announcement",
         "status",
     ),
+    CommandHelp(
+        "foryou",
+        "[DAYS]",
+        "your 10 best-ranked papers of the last DAYS days (default 7), learnt from your ☆",
+        "foryou 3",
+    ),
+    CommandHelp(
+        "rank",
+        "on|off",
+        "rank this chat's papers by its members' ☆ under a daily cap and in digests, or not",
+        "rank off",
+    ),
+    CommandHelp("forget", "", "delete your favorites, reactions and ranking model", "forget"),
 )
 
 MAX_PAPERS_PER_COMMAND = 5
@@ -239,6 +252,31 @@ def parse_cap(text: str, prefix: str = "/", language: Language = "en") -> int | 
     )
 
 
+FOR_YOU_DAYS = 7
+MAX_FOR_YOU_DAYS = 30
+
+
+def parse_days(text: str, prefix: str = "/", language: Language = "en") -> int:
+    value = text.strip()
+    if not value:
+        return FOR_YOU_DAYS
+    if value.isdigit() and 1 <= int(value) <= MAX_FOR_YOU_DAYS:
+        return int(value)
+    raise UsageError(
+        RANKING_MESSAGES[language].bad_days.format(usage=usage("foryou", prefix, language))
+    )
+
+
+def parse_switch(text: str, prefix: str = "/", language: Language = "en") -> bool:
+    """`/rank on|off`: True for on."""
+    value = text.strip().lower()
+    if value in ("on", "off"):
+        return value == "on"
+    raise UsageError(
+        RANKING_MESSAGES[language].bad_rank.format(usage=usage("rank", prefix, language))
+    )
+
+
 def help_text(prefix: str = "/", language: Language = "en") -> str:
     messages = MESSAGES[language]
     lines = [messages.help_intro, ""]
@@ -246,6 +284,7 @@ def help_text(prefix: str = "/", language: Language = "en") -> str:
         f"{prefix}{c.name} {c.args}".rstrip() + f" — {messages.summaries.get(c.name, c.summary)}"
         for c in COMMANDS
     ]
+    lines += ["", RANKING_MESSAGES[language].reactions_help]
     lines += ["", messages.help_example.format(prefix=prefix), "", messages.acknowledgement]
     return "\n".join(lines)
 

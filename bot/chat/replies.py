@@ -42,4 +42,24 @@ class Document:
     caption: str
 
 
-Reply = Notice | CardReply | FavoritesPage | Document
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A question with a confirm and a cancel button, answered only by `owner` (`/forget`)."""
+
+    text: str
+    action: str
+    owner: str
+    confirm: str
+    cancel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForYouList:
+    """`/foryou`: the ranked list as text, and the papers in its order, each of which
+    adapters offer as a numbered button that opens its card."""
+
+    text: str
+    papers: tuple[str, ...]
+
+
+Reply = Notice | CardReply | FavoritesPage | Document | Confirm | ForYouList

@@ -30,7 +30,9 @@ from bot.chat.commands import (
 from bot.chat.coverage import coverage_lines
 from bot.chat.membership import Membership
 from bot.chat.messages import MESSAGES, moment_text
+from bot.chat.ranking import RankingCommands
 from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.match.rankers import Ranker
 from bot.render.bibtex import to_bibtex
 from bot.source.arxiv_calendar import next_mailing, public_at
 from bot.source.arxiv_source import ArxivError
@@ -53,6 +55,7 @@ class Caller:
     chat_kind: ChatKind
     user_id: str | None
     chat_title: str | None = None
+    user_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +99,12 @@ class Service(Membership):
         overdue_after: timedelta | None = None,
         replica_lease: timedelta = timedelta(seconds=60),
         now: Clock = utcnow,
+        ranker: Ranker | None = None,
     ) -> None:
         """`poll_interval` lets `/status` say when the next poll comes, `overdue_after`
         when a mailing counts as overdue, `replica_lease` which replicas count as live;
-        `now` is the clock."""
+        `now` is the clock; the `ranker` is shared with delivery (a service of its own has
+        one of its own)."""
         self._overdue_after = overdue_after
         self._store = store
         self._replica_lease = replica_lease
@@ -107,6 +112,8 @@ class Service(Membership):
         self.default_language = default_language
         self._poll_interval = poll_interval
         self._now = now
+        self.ranker = ranker or Ranker(store, now=now)
+        self.ranking = RankingCommands(store, self.ranker)
 
     async def language_of(self, platform: str, chat_id: str) -> Language:
         chat = await self._store.get_chat(platform, chat_id)
@@ -129,7 +136,21 @@ class Service(Membership):
         try:
             if command in ("start", "help"):
                 return [Notice(help_text(prefix, language))]
-            if command in ("subscribe", "unsubscribe", "lang", "digest", "cap"):
+            if command in ("foryou", "forget") and caller.user_id is None:
+                return [Notice(messages.favorites_need_a_person)]
+            if command == "foryou" and caller.user_id is not None:
+                name = caller.user_name if caller.chat_kind != "private" else None
+                return await self.ranking.for_you(
+                    caller.platform,
+                    caller.user_id,
+                    args,
+                    prefix=prefix,
+                    language=language,
+                    name=name,
+                )
+            if command == "forget" and caller.user_id is not None:
+                return self.ranking.ask_forget(caller.user_id, language)
+            if command in ("subscribe", "unsubscribe", "lang", "digest", "cap", "rank"):
                 if caller.chat_kind != "private" and not await can_manage():
                     return [Notice(messages.admins_only)]
                 if command == "subscribe":
@@ -140,6 +161,11 @@ class Service(Membership):
                     return await self._set_digest(caller, args, prefix, language)
                 if command == "cap":
                     return await self._set_cap(caller, args, prefix, language)
+                if command == "rank":
+                    chat = await self._chat(caller)
+                    return await self.ranking.set_ranking(
+                        chat, args, prefix=prefix, language=language
+                    )
                 return await self._set_language(caller, args, prefix, language)
             if command == "status":
                 return await self._status(caller, prefix, language)
@@ -386,19 +412,26 @@ class Service(Membership):
             "paperbell-favorites.bib", content, messages.export_caption.format(total=total)
         )
 
-    async def toggle_favorite(self, platform: str, user_id: str, paper_id: str) -> FavoriteToggle:
+    async def toggle_favorite(
+        self, platform: str, user_id: str, paper_id: str, *, chat_id: str | None = None
+    ) -> FavoriteToggle:
+        """Flip a ☆; `chat_id` is where it was tapped, whose ranking the person joins."""
         paper = await self._store.get_paper(paper_id)
         if paper is None:
             raise UnknownPaper(paper_id)
         saved = await self._store.toggle_favorite(platform, user_id, paper_id)
         count = await self._store.favorite_count(paper_id, platform)
+        if chat_id is not None:
+            await self.ranking.note(platform, chat_id, user_id)
         return FavoriteToggle(saved, paper.title, count)
 
     async def is_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
         return await self._store.is_favorite(platform, user_id, paper_id)
 
     async def remove_favorite(self, platform: str, user_id: str, paper_id: str) -> bool:
-        return await self._store.remove_favorite(platform, user_id, paper_id)
+        removed = await self._store.remove_favorite(platform, user_id, paper_id)
+        self.ranking.changed(platform, user_id)
+        return removed
 
     async def subscriptions_of(
         self, platform: str, chat_ids: Iterable[str]

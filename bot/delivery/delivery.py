@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from bot.cards.library import Library
-from bot.chat.messages import MESSAGES
+from bot.chat.messages import MESSAGES, RANKING_MESSAGES
 from bot.delivery.platforms import (
     ChatGone,
     ChatMoved,
@@ -59,6 +59,7 @@ from bot.delivery.platforms import (
 )
 from bot.delivery.ratelimit import limiter_for
 from bot.match.matching import matched_topics
+from bot.match.rankers import ChatRanking, Ranker
 from bot.ops import metrics
 from bot.source.papers import Paper
 from bot.store import Chat, Store, Topic
@@ -124,6 +125,7 @@ class Dispatcher:
         digest_size: int = 20,
         token_pause: timedelta = timedelta(minutes=5),
         watch: TokenWatch | None = None,
+        ranker: Ranker | None = None,
     ) -> None:
         """`hold`: how long a chat's sender waits for its next delivery to fall due before
         giving the chat up (to be claimed again when it is due), so short pauses cost
@@ -142,6 +144,7 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._digest_size = digest_size
+        self._ranker = ranker
         self._draining = asyncio.Lock()
         self._wakeup = asyncio.Event()
         self._closing = asyncio.Event()
@@ -262,12 +265,14 @@ class Dispatcher:
     async def _digest(self, chat: Chat, now: datetime, report: DispatchReport) -> bool:
         """Send the chat's digest; True when nothing of it is left for a later try."""
         entries = await self._store.due_in_outbox(chat.id, now=now)
+        ranking = await self._ranking(chat, entries)
+        entries = _best_first(entries, ranking)
         day = now.astimezone(zone(chat.timezone)).date().isoformat()
         title = MESSAGES[chat.language].digest_title.format(date=day, count=len(entries))
         for first in range(0, len(entries), self._digest_size):
             batch = entries[first : first + self._digest_size]
             outcome, done = await self._deliver(
-                chat, batch, self._digest_sender(chat, batch, title)
+                chat, batch, self._digest_sender(chat, batch, title, ranking)
             )
             report.add(done)
             metrics.deliveries_settled(chat.platform, done)
@@ -279,6 +284,9 @@ class Dispatcher:
         """Send a leased chat's due deliveries in order, then give the lease back."""
         try:
             topics = await self._store.list_topics(chat.id)
+            ranking = await self._ranking(
+                chat, await self._store.due_in_outbox(chat.id, now=self._now())
+            )
             while not self._closing.is_set():
                 entry = await self._store.next_in_outbox(chat.id)
                 if entry is None:
@@ -291,14 +299,17 @@ class Dispatcher:
                     continue
                 if await self._over_cap(chat):
                     entries = await self._store.due_in_outbox(chat.id, now=self._now())
-                    batch = entries[: self._digest_size]
+                    batch = _best_first(entries, ranking)[: self._digest_size]
                     title = MESSAGES[chat.language].over_cap_title.format(
                         count=len(batch), cap=chat.daily_cap
                     )
-                    send = self._digest_sender(chat, batch, title)
+                    send = self._digest_sender(chat, batch, title, ranking)
                 else:
+                    if ranking is not None:
+                        due = await self._store.due_in_outbox(chat.id, now=self._now())
+                        entry = _best_first(due, ranking)[0] if due else entry
                     batch = [entry]
-                    send = self._card_sender(chat, entry, topics)
+                    send = self._card_sender(chat, entry, topics, ranking)
                 outcome, done = await self._deliver(chat, batch, send)
                 report.add(done)
                 metrics.deliveries_settled(chat.platform, done)
@@ -312,6 +323,20 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), seconds)
 
+    async def _ranking(self, chat: Chat, entries: Sequence[OutboxEntry]) -> ChatRanking | None:
+        """How the chat's people rank what is due, or None for announcement order.
+
+        A ranking that fails only costs the order: the papers still go out."""
+        if self._ranker is None or not entries:
+            return None
+        try:
+            private = not self._platforms[chat.platform].is_group(chat.external_id)
+            paper_ids = [entry.paper_id for entry in entries]
+            return await self._ranker.rank_chat(chat, paper_ids, private=private)
+        except Exception:
+            log.exception("Ranking chat %d failed; sending in announcement order", chat.id)
+            return None
+
     async def _over_cap(self, chat: Chat) -> bool:
         if chat.daily_cap is None:
             return False
@@ -319,7 +344,11 @@ class Dispatcher:
         return await self._store.sent_since(chat.id, midnight) >= chat.daily_cap
 
     def _card_sender(
-        self, chat: Chat, entry: OutboxEntry, topics: Sequence[Topic]
+        self,
+        chat: Chat,
+        entry: OutboxEntry,
+        topics: Sequence[Topic],
+        ranking: ChatRanking | None,
     ) -> Callable[[], Awaitable[Callable[[], Awaitable[str]]]]:
         async def prepare() -> Callable[[], Awaitable[str]]:
             paper = await self._paper(entry.paper_id)
@@ -327,20 +356,29 @@ class Dispatcher:
             card = card.for_topics(matched_topics(paper, topics))
             if entry.late:
                 card = card.as_late()
+            favorite = ranking.resembles.get(paper.arxiv_id) if ranking else None
+            if favorite:
+                line = RANKING_MESSAGES[chat.language].resembles.format(title=favorite)
+                card = card.with_topic_line(line)
             platform = self._platforms[chat.platform]
             return lambda: platform.send_card(chat.external_id, card)
 
         return prepare
 
     def _digest_sender(
-        self, chat: Chat, batch: Sequence[OutboxEntry], title: str
+        self,
+        chat: Chat,
+        batch: Sequence[OutboxEntry],
+        title: str,
+        ranking: ChatRanking | None,
     ) -> Callable[[], Awaitable[Callable[[], Awaitable[str]]]]:
         async def prepare() -> Callable[[], Awaitable[str]]:
             listed = []
             for entry in batch:
                 paper = await self._paper(entry.paper_id)
                 takeaway = (await self._library.card(paper, chat.language)).section("takeaway")
-                listed.append(DigestEntry(paper, takeaway.text if takeaway else ""))
+                top = ranking is not None and paper.arxiv_id in ranking.top
+                listed.append(DigestEntry(paper, takeaway.text if takeaway else "", top))
             platform = self._platforms[chat.platform]
             return lambda: platform.send_digest(chat.external_id, title, listed, chat.language)
 
@@ -435,6 +473,13 @@ class Dispatcher:
         await self._store.reschedule(ids, at=resume, error=error, counts=True)
         report.retried += len(ids)
         return _Outcome.LATER
+
+
+def _best_first(entries: Sequence[OutboxEntry], ranking: ChatRanking | None) -> list[OutboxEntry]:
+    """Entries best-ranked first; queue order without a ranking, and among unranked ones."""
+    if ranking is None:
+        return list(entries)
+    return sorted(entries, key=lambda entry: ranking.position(entry.paper_id))
 
 
 def start_of_day(now: datetime, timezone: str) -> datetime:

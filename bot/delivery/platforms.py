@@ -25,8 +25,11 @@ class RateLimits:
 
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
+    """One paper of a digest; `top` marks the chat's best-ranked papers (🎯)."""
+
     paper: Paper
     takeaway: str
+    top: bool = False
 
 
 class DeliveryError(Exception):

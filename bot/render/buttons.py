@@ -23,6 +23,7 @@ _GRAMMAR = re.compile(
     rf"|sh:(?P<share>{ARXIV_ID})"
     rf"|fl:(?P<owner>{_OWNER}):(?P<page>{_PAGE})"
     rf"|fr:(?P<r_owner>{_OWNER}):(?P<r_page>{_PAGE}):(?P<remove>{ARXIV_ID})"
+    rf"|card:(?P<card>{ARXIV_ID})"
 )
 
 
@@ -72,7 +73,14 @@ class RemoveFavorite:
     paper: str
 
 
-Action = ToggleFavorite | Share | ShowFavorites | RemoveFavorite
+@dataclass(frozen=True, slots=True)
+class OpenCard:
+    """A numbered button on a /foryou list: show that paper's card to whoever taps."""
+
+    paper: str
+
+
+Action = ToggleFavorite | Share | ShowFavorites | RemoveFavorite | OpenCard
 
 
 def encode(action: Action) -> str:
@@ -87,6 +95,8 @@ def encode(action: Action) -> str:
             data = f"fl:{owner}:{page}"
         case RemoveFavorite(owner, page, paper):
             data = f"fr:{owner}:{page}:{paper}"
+        case OpenCard(paper):
+            data = f"card:{paper}"
     if len(data.encode()) > CALLBACK_DATA_MAX_BYTES:
         raise ValueError(f"button data {data!r} exceeds {CALLBACK_DATA_MAX_BYTES} bytes")
     if decode(data) != action:
@@ -105,6 +115,8 @@ def decode(data: str) -> Action | None:
         return Share(match["share"])
     if match["owner"]:
         return ShowFavorites(match["owner"], int(match["page"]))
+    if match["card"]:
+        return OpenCard(match["card"])
     return RemoveFavorite(match["r_owner"], int(match["r_page"]), match["remove"])
 
 

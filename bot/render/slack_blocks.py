@@ -215,7 +215,10 @@ def _body(section: Section, card: Card) -> str:
         case Kind.META | Kind.LINKS:
             return _top_line(section)
         case Kind.TOPICS:
-            return f"{label}: " + " ".join(_bold(topic) for topic in section.items)
+            names = " ".join(_bold(topic) for topic in section.items)
+            lines = [names] if names else []
+            lines += [_mrkdwn(one_line(section.text))] if section.text else []
+            return f"{label}: " + "\n".join(lines)
         case Kind.KEYWORDS:
             return f"{label}: " + " ".join(_code(keyword) for keyword in section.items)
         case Kind.HEADLINE:

@@ -82,9 +82,10 @@ def _section(section: Section, card: Card) -> str:
                 html_link(link.url, link.label) for link in section.links
             )
         case Kind.TOPICS:
-            return f"{label}: " + " ".join(
-                f"<b>{html_text(one_line(t))}</b>" for t in section.items
-            )
+            names = " ".join(f"<b>{html_text(one_line(t))}</b>" for t in section.items)
+            lines = [names] if names else []
+            lines += [html_text(one_line(section.text))] if section.text else []
+            return f"{label}: " + "\n".join(lines)
         case Kind.KEYWORDS:
             codes = (f"<code>{html_text(one_line(k))}</code>" for k in section.items)
             return f"{label}: " + " ".join(codes)

@@ -42,7 +42,9 @@ def _section(section: Section, card: Card) -> str:
             links = (f"{link.label} <{link.url}>" for link in section.links)
             return f"{section.label}: " + " · ".join(links)
         case Kind.TOPICS:
-            return f"{section.label}: " + " · ".join(map(one_line, section.items))
+            lines = [" · ".join(map(one_line, section.items))] if section.items else []
+            lines += [one_line(section.text)] if section.text else []
+            return f"{section.label}: " + "\n".join(lines)
         case Kind.KEYWORDS:
             return f"{section.label}: " + " ".join(f"`{one_line(k)}`" for k in section.items)
         case Kind.HEADLINE:

@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.cards.library import Library
 from bot.delivery.delivery import Dispatcher
 from bot.delivery.platforms import Platform
+from bot.match.rankers import Ranker
 from bot.ops import metrics
 from bot.ops.alerts import Alerts
 from bot.schedule.audit import Audit
@@ -144,6 +145,7 @@ class Poller:
         platforms: Iterable[Platform],
         settings: Settings | None = None,
         alerts: Alerts | None = None,
+        ranker: Ranker | None = None,
     ) -> Poller:
         """With `settings`, stale categories are fetched from the API, mailings audited,
         operators alerted (through `alerts`, else ADMIN_CHATS on `platforms`), and the
@@ -151,10 +153,13 @@ class Poller:
         platforms = list(platforms)
         if settings is None:
             return cls(
-                store, Discovery(store, source), library, Dispatcher(store, library, platforms)
+                store,
+                Discovery(store, source),
+                library,
+                Dispatcher(store, library, platforms, ranker=ranker),
             )
         alerts = alerts or Alerts.from_settings(settings, platforms)
-        dispatcher = Dispatcher(store, library, platforms, watch=alerts)
+        dispatcher = Dispatcher(store, library, platforms, watch=alerts, ranker=ranker)
         freshness = Freshness(
             store,
             source,

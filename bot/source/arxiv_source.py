@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
@@ -196,13 +196,16 @@ class ArxivSource:
         rss_url: str = DEFAULT_RSS_URL,
         max_retries: int = 3,
         backoff: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """`backoff` is the first pause between tries; each later pause doubles it."""
+        """`backoff` is the first pause between tries; each later pause doubles it.
+        `sleep` takes those pauses; tests pass one that records them instead."""
         self._api_url = api_url
         self._rss_url = rss_url
         self._interval = request_interval
         self._max_retries = max_retries
         self._backoff = backoff
+        self._sleep = sleep
         self._api = _XmlClient(timeout)
         self._rss = _XmlClient(timeout)
         # Per feed URL: the validators of the last answer and what it said, for 304s.
@@ -295,7 +298,7 @@ class ArxivSource:
         failure = "no request was made"
         for attempt in range(tries):
             if attempt:
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+                await self._sleep(self._backoff * 2 ** (attempt - 1))
             try:
                 return await gate.run(job, self._interval)
             except _Transient as exc:

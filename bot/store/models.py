@@ -235,6 +235,52 @@ class MailingPaperRow(Base):
     via: Mapped[str] = mapped_column(String(16))
 
 
+SIGNAL_KINDS = ("more", "less")
+
+
+class SignalRow(Base):
+    """A person's "more/less like this" reaction to a paper; ☆ lives in `favorites`."""
+
+    __tablename__ = "signals"
+    __table_args__ = (
+        UniqueConstraint("platform", "user_id", "paper_id", "kind"),
+        CheckConstraint(
+            "kind IN ({})".format(", ".join(f"'{kind}'" for kind in SIGNAL_KINDS)),
+            name="kind_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    paper_id: Mapped[str] = mapped_column(ForeignKey("papers.arxiv_id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RankingMemberRow(Base):
+    """Someone who ☆-ed or reacted in a chat: whose signal ranks that chat's papers."""
+
+    __tablename__ = "ranking_members"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RankingOffRow(Base):
+    """A chat that turned ranking off with `/rank off`: it keeps announcement order."""
+
+    __tablename__ = "ranking_off"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class LeaseRow(Base):
     """A named role that one replica holds at a time (the arXiv poll, Telegram's updates)."""
 

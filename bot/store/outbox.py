@@ -27,14 +27,15 @@ class OutboxRepository(Repository):
         again, and the delivery its last holder left in `sending` goes back to the queue:
         that send may or may not have happened (the one duplicate `bot.delivery.delivery` allows).
         """
-        due = (
-            select(DELIVERIES.c.id)
-            .where(
-                DELIVERIES.c.chat_id == CHATS.c.id,
-                DELIVERIES.c.state.in_(WAITING),
-                DELIVERIES.c.next_attempt_at <= now,
-            )
-            .exists()
+        # Due by its oldest waiting delivery alone: the later ones go out behind it, so a chat
+        # whose first card waits out a long Retry-After is not claimed (and handed straight
+        # back) again and again while its later cards look due.
+        oldest_due_at = (
+            select(DELIVERIES.c.next_attempt_at)
+            .where(DELIVERIES.c.chat_id == CHATS.c.id, DELIVERIES.c.state.in_(WAITING))
+            .order_by(DELIVERIES.c.id)
+            .limit(1)
+            .scalar_subquery()
         )
         candidates = (
             select(CHATS.c.id)
@@ -43,7 +44,7 @@ class OutboxRepository(Repository):
                 CHATS.c.platform.in_(list(platforms)),
                 CHATS.c.digest_time.is_(None),
                 _lease_free(now),
-                due,
+                oldest_due_at <= now,
             )
             .order_by(CHATS.c.id)
             .limit(limit)
@@ -213,7 +214,8 @@ class OutboxRepository(Repository):
     async def next_due_at(
         self, owner: str, platforms: Collection[str], *, now: datetime
     ) -> datetime | None:
-        """When this dispatcher could next send something.
+        """When this dispatcher could next send something: each chat counts by its oldest
+        waiting delivery, as `claim_chats` does.
 
         A chat another dispatcher holds counts from the end of its lease: by then its
         holder has finished it, or has died and left it to be claimed.
@@ -226,11 +228,17 @@ class OutboxRepository(Repository):
             ),
             else_=DELIVERIES.c.next_attempt_at,
         )
+        queued = DELIVERIES.alias("queued")
+        oldest = (
+            select(func.min(queued.c.id))
+            .where(queued.c.chat_id == DELIVERIES.c.chat_id, queued.c.state.in_(WAITING))
+            .scalar_subquery()
+        )
         query = (
             select(func.min(later))
             .join(CHATS, CHATS.c.id == DELIVERIES.c.chat_id)
             .where(
-                DELIVERIES.c.state.in_(WAITING),
+                DELIVERIES.c.id == oldest,
                 CHATS.c.active,
                 CHATS.c.platform.in_(list(platforms)),
                 CHATS.c.digest_time.is_(None),

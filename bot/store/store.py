@@ -15,6 +15,7 @@ from bot.store.favorites import FavoritesRepository
 from bot.store.mailings import MailingsRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.polls import PollsRepository
+from bot.store.signals import SignalsRepository
 
 
 class Store(
@@ -23,6 +24,7 @@ class Store(
     PollsRepository,
     MailingsRepository,
     OutboxRepository,
+    SignalsRepository,
     ClusterRepository,
 ):
     @classmethod

@@ -25,7 +25,7 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -114,7 +114,9 @@ class LLMSummarizer:
         offline: OfflineSummarizer | None = None,
         backoff: float = 1.0,
         now: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`sleep` waits out rate limits; tests pass one that records the pause instead."""
         if not settings.LLM_BASE_URL or not settings.LLM_MODEL:
             raise ValueError("the LLM summarizer needs LLM_BASE_URL and LLM_MODEL")
         self.model = settings.LLM_MODEL
@@ -133,6 +135,7 @@ class LLMSummarizer:
         self._offline = offline or OfflineSummarizer()
         self._backoff = backoff
         self._now = now
+        self._sleep = sleep
         self._structured = True
         self._day: date | None = None
         self._spent_today = 0
@@ -249,7 +252,7 @@ class LLMSummarizer:
                     raise _Failed("rate_limited", self._describe(exc)) from None
                 rate_limited += 1
                 log.info("LLM %s: rate limited, retrying in %.2f s", self.model, wait)
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
                 continue
             except openai.BadRequestError as exc:
                 if structured and _STRUCTURED_UNSUPPORTED.search(self._describe(exc)):

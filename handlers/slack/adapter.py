@@ -38,7 +38,7 @@ from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.delivery.ratelimit import limiter_for
 from bot.schedule.leader import Cluster
 from bot.support.config import ConfigError, Settings
-from handlers.slack import blocks
+from handlers.slack import blocks, reactions
 from handlers.slack.dedupe import SharedEventGuard
 from handlers.slack.interactions import Interactions, SubscribePolicy
 from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
@@ -136,6 +136,7 @@ class SlackAdapter:
             limiter_for(self),
         )
         self._interactions.register(self.app)
+        reactions.register(self.app, service)
         self._host = settings.SLACK_HTTP_HOST
         self._port = settings.SLACK_HTTP_PORT
         self._runner: web.AppRunner | None = None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards.i18n import CARD_LABELS
-from bot.chat.messages import MESSAGES, Messages
+from bot.chat.messages import MESSAGES, RANKING_MESSAGES, Messages
 from bot.chat.replies import FavoritesPage, Subscription
 from bot.delivery.platforms import DigestEntry
 from bot.render.buttons import RemoveFavorite, ShowFavorites, ToggleFavorite, encode
@@ -107,7 +107,8 @@ def digest(title: str, entries: Sequence[DigestEntry], language: str) -> Message
     blocks: list[Block] = [_header(title)]
     shown = entries if len(entries) * 2 + 1 <= MESSAGE_BLOCKS else entries[:MAX_DIGEST_ENTRIES]
     for number, entry in enumerate(shown, 1):
-        text = f"{number}. {_fit(one_line(entry.paper.title), _TITLE)}"
+        mark = f"{RANKING_MESSAGES[code].top_mark} " if entry.top else ""
+        text = f"{number}. {mark}{_fit(one_line(entry.paper.title), _TITLE)}"
         if entry.takeaway.strip():
             text += "\n" + _fit(one_line(entry.takeaway), _TAKEAWAY)
         section = _plain_section(text)

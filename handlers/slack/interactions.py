@@ -25,7 +25,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
 from bot.chat.messages import MESSAGES, Messages
-from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.replies import (
+    CardReply,
+    Confirm,
+    Document,
+    FavoritesPage,
+    ForYouList,
+    Notice,
+    Reply,
+)
 from bot.chat.service import Caller, Service, UnknownPaper
 from bot.delivery.ratelimit import Limiter
 from bot.render.buttons import ToggleFavorite
@@ -54,6 +62,7 @@ from handlers.slack.context import (
 )
 from handlers.slack.home import Home
 from handlers.slack.posting import CALL_FAILURES, post_card
+from handlers.slack.reactions import confirm_message, for_you_message
 from handlers.slack.sharing import NOT_MEMBER, Sharing
 
 log = logging.getLogger(__name__)
@@ -225,6 +234,10 @@ class Interactions:
                 await reply(respond, blocks.favorites_message(answer, user, words, prefix))
             elif isinstance(answer, Document):
                 await self._send_document(caller.chat_id, user, answer, respond, words)
+            elif isinstance(answer, Confirm):
+                await reply(respond, confirm_message(answer))
+            elif isinstance(answer, ForYouList):
+                await reply(respond, for_you_message(answer))
         if notices:
             await reply(respond, blocks.notice("\n\n".join(notices)))
 
@@ -284,7 +297,9 @@ class Interactions:
         team, user = team_of(body), clicker(body)
         words = await words_for(self._service, channel_of(body))
         try:
-            toggle = await self._service.toggle_favorite(PLATFORM, user_key(team, user), paper)
+            toggle = await self._service.toggle_favorite(
+                PLATFORM, user_key(team, user), paper, chat_id=channel_of(body)
+            )
         except UnknownPaper:
             stale = words.unknown_paper_here.format(prefix=PREFIX, arxiv_id=paper)
             await reply(respond, blocks.notice(stale), replace_original=False)

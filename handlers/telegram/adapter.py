@@ -22,6 +22,7 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    MessageReactionHandler,
     filters,
 )
 
@@ -38,6 +39,7 @@ from handlers.telegram.lifecycle import Lifecycle
 from handlers.telegram.markup import card_message, digest_message
 from handlers.telegram.membership import Membership
 from handlers.telegram.people import PLATFORM, language_of
+from handlers.telegram.ranking import reaction_callback
 from handlers.telegram.sending import Sender, is_group
 from handlers.telegram.sharing import Sharing
 from handlers.telegram.taps import Taps
@@ -106,6 +108,7 @@ class TelegramAdapter:
                 CallbackQueryHandler(self._tracked(taps.on_tap)),
                 InlineQueryHandler(self._tracked(sharing.on_inline_query)),
                 ChatMemberHandler(self._tracked(membership.on_membership)),
+                MessageReactionHandler(self._tracked(reaction_callback(service.ranking))),
             ]
         )
         self._app.add_error_handler(self._on_error)

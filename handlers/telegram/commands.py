@@ -13,7 +13,15 @@ from telegram import InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatType
 
 from bot.chat.commands import COMMANDS
-from bot.chat.replies import CardReply, Document, FavoritesPage, Notice, Reply
+from bot.chat.replies import (
+    CardReply,
+    Confirm,
+    Document,
+    FavoritesPage,
+    ForYouList,
+    Notice,
+    Reply,
+)
 from bot.chat.service import Caller, Service
 from handlers.telegram.markup import (
     NO_PREVIEW,
@@ -22,6 +30,7 @@ from handlers.telegram.markup import (
     text_parts,
 )
 from handlers.telegram.people import PLATFORM, caller_of, can_manage, owner_name
+from handlers.telegram.ranking import confirm_markup, for_you_markup
 from handlers.telegram.sending import Sender
 
 _OUR_COMMANDS = frozenset({c.name for c in COMMANDS} | {"start", "list"})
@@ -75,6 +84,22 @@ class Commands:
                 reply_markup=markup,
                 link_preview_options=NO_PREVIEW,
                 allow_sending_without_reply=True,
+            )
+        elif isinstance(reply, ForYouList):
+            *first, last = text_parts(reply.text)
+            for part in first:
+                await message.reply_text(
+                    part, link_preview_options=NO_PREVIEW, allow_sending_without_reply=True
+                )
+            await message.reply_text(
+                last,
+                reply_markup=for_you_markup(reply),
+                link_preview_options=NO_PREVIEW,
+                allow_sending_without_reply=True,
+            )
+        elif isinstance(reply, Confirm):
+            await message.reply_text(
+                reply.text, reply_markup=confirm_markup(reply), allow_sending_without_reply=True
             )
         elif isinstance(reply, Document):
             await message.reply_document(

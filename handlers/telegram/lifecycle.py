@@ -40,6 +40,8 @@ ALLOWED_UPDATES = (
     Update.CALLBACK_QUERY,
     Update.INLINE_QUERY,
     Update.MY_CHAT_MEMBER,
+    # ❤ 👍 🔥 👎 on cards teach ranking; Telegram sends reactions only when asked for.
+    Update.MESSAGE_REACTION,
 )
 # How long one getUpdates waits for updates.
 POLL_TIMEOUT_SECONDS = 30.0

@@ -21,7 +21,7 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.cards.cards import Card
-from bot.chat.messages import MESSAGES
+from bot.chat.messages import MESSAGES, RANKING_MESSAGES
 from bot.chat.replies import FavoritesPage
 from bot.chat.service import FAVORITES_PER_PAGE
 from bot.delivery.platforms import DigestEntry
@@ -195,8 +195,9 @@ def _digest_html(
     for number, entry in enumerate(entries, 1):
         paper = entry.paper
         paper_title = _cut(one_line(paper.title), title_limit)
+        mark = f"{RANKING_MESSAGES[language].top_mark} " if entry.top else ""
         item = (
-            f"{number}. <b>{html_link(paper.abs_url, paper_title)}</b>"
+            f"{number}. {mark}<b>{html_link(paper.abs_url, paper_title)}</b>"
             f" · <code>{html_text(paper.arxiv_id)}</code>"
         )
         takeaway = _cut(one_line(entry.takeaway), takeaway_limit)

@@ -27,7 +27,12 @@ def caller_of(message: Message) -> Caller:
     )
     person = message.from_user if message.sender_chat is None else None
     return Caller(
-        PLATFORM, str(chat.id), kind, str(person.id) if person else None, chat.effective_name
+        PLATFORM,
+        str(chat.id),
+        kind,
+        str(person.id) if person else None,
+        chat.effective_name,
+        person.full_name if person else None,
     )
 
 

@@ -18,11 +18,12 @@ from telegram.error import TelegramError
 
 from bot.chat.messages import MESSAGES, Messages
 from bot.chat.service import Service, UnknownPaper
-from bot.render.buttons import RemoveFavorite, ShowFavorites, ToggleFavorite, decode
+from bot.render.buttons import OpenCard, RemoveFavorite, ShowFavorites, ToggleFavorite, decode
 from bot.support.config import Language
 from handlers.telegram.errors import is_not_modified
-from handlers.telegram.markup import NO_PREVIEW, favorites_message, relabel_star
+from handlers.telegram.markup import NO_PREVIEW, card_message, favorites_message, relabel_star
 from handlers.telegram.people import PLATFORM, language_of, owner_name
+from handlers.telegram.ranking import is_confirm, on_confirm
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,11 @@ class Taps:
                     await self._browse(query, owner, page, None, words)
                 case RemoveFavorite(owner, page, paper):
                     await self._browse(query, owner, page, paper, words)
+                case OpenCard(paper):
+                    await self._open(query, paper)
+                case _ if is_confirm(data):
+                    language = language_of(query.from_user, self._default_language)
+                    await on_confirm(query, self._service.ranking, language)
                 case _:
                     await query.answer(words.stale_button)
 
@@ -59,9 +65,28 @@ class Taps:
         if not lock.locked():
             self._locks.pop(user_id, None)
 
+    async def _open(self, query: CallbackQuery, paper: str) -> None:
+        """A /foryou button: the paper's card, posted in the chat the list is in."""
+        message = query.message
+        if not isinstance(message, Message):
+            await query.answer()
+            return
+        language = await self._service.language_of(PLATFORM, str(message.chat.id))
+        cards = await self._service.share_cards(paper, language)
+        await query.answer()
+        if cards:
+            text, markup = card_message(cards[0].card)
+            await message.reply_html(text, reply_markup=markup, link_preview_options=NO_PREVIEW)
+
     async def _toggle(self, query: CallbackQuery, data: str, paper: str, words: Messages) -> None:
         try:
-            toggle = await self._service.toggle_favorite(PLATFORM, str(query.from_user.id), paper)
+            chat = query.message.chat.id if query.message else None
+            toggle = await self._service.toggle_favorite(
+                PLATFORM,
+                str(query.from_user.id),
+                paper,
+                chat_id=None if chat is None else str(chat),
+            )
         except UnknownPaper:
             await query.answer(words.card_out_of_date, show_alert=True)
             return

@@ -28,13 +28,19 @@ UNUSED_ARXIV = "http://127.0.0.1:9/api/query"
 
 
 class TestClock:
+    """Real time from `start`, or with `running=False` a clock that moves only when the
+    test advances it, so that what the code schedules can be compared exactly."""
+
     __test__ = False  # not a test class, whatever pytest thinks of the name
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, *, running: bool = True) -> None:
         self._start = start
+        self._running = running
         self._origin = time.monotonic()
 
     def __call__(self) -> datetime:
+        if not self._running:
+            return self._start
         return self._start + timedelta(seconds=time.monotonic() - self._origin)
 
     def jump(self, to: datetime) -> None:

@@ -37,6 +37,7 @@ from tests.fakes.slack_server import (
     Response,
     app_home_opened_event,
     block_actions_body,
+    reaction_event,
     signed_headers,
     slash_command_body,
 )
@@ -149,6 +150,11 @@ class SlackUser:
             action_id=action_id, value=value, user=user, view=self.slack.views[user]
         )
         return await self.send(body)
+
+    async def react(
+        self, post: Post, reaction: str, user: str = USER_ID, *, added: bool = True
+    ) -> Answer:
+        return await self.send(reaction_event(reaction, post, user, added=added))
 
     async def open_home(self, user: str = USER_ID, *, event_id: str | None = None) -> Answer:
         return await self.send(app_home_opened_event(user, event_id=event_id))

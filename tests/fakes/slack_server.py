@@ -1023,6 +1023,31 @@ def app_home_opened_event(
     }
     if view is not None:
         event["view"] = dict(view)
+    return _event_callback(event, team_id, event_id)
+
+
+def reaction_event(
+    reaction: str,
+    post: Post,
+    user: str = USER_ID,
+    *,
+    added: bool = True,
+    team_id: str = TEAM_ID,
+) -> bytes:
+    """A `reaction_added` (or `reaction_removed`) callback for a reaction on a message, as
+    Slack sends it to an app subscribed to the event with `reactions:read`."""
+    event = {
+        "type": "reaction_added" if added else "reaction_removed",
+        "user": user,
+        "reaction": reaction,
+        "item_user": BOT_USER_ID,
+        "item": {"type": "message", "channel": post.channel, "ts": post.ts},
+        "event_ts": _now_ts(),
+    }
+    return _event_callback(event, team_id, None)
+
+
+def _event_callback(event: Mapping[str, Any], team_id: str, event_id: str | None) -> bytes:
     body = {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,

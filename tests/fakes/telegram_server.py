@@ -690,6 +690,28 @@ class FakeTelegram:
         self._enqueue("callback_query", query)
         return query_id
 
+    def react(
+        self, message: SentMessage, user: JSON, new: list[str], old: list[str] | None = None
+    ) -> JSON:
+        """A user changes their emoji reactions on a message, from `old` to `new`.
+
+        Like Telegram, the update reaches the bot only if its `allowed_updates` named
+        `message_reaction` (it is not among the default types)."""
+        with self._lock:
+            current = self._by_key.get((message.chat_id, message.message_id))
+            if current is None or current.deleted:
+                raise ValueError("cannot react to a deleted message")
+            self._users[user["id"]] = user
+            payload = {
+                "chat": self._chats[message.chat_id],
+                "message_id": message.message_id,
+                "user": user,
+                "date": int(time.time()),
+                "old_reaction": [{"type": "emoji", "emoji": e} for e in old or []],
+                "new_reaction": [{"type": "emoji", "emoji": e} for e in new],
+            }
+        return self._enqueue("message_reaction", payload)
+
     def inline_query(self, user: JSON, query: str, offset: str = "") -> str:
         """A user types `@bot query`; returns the inline query's ID."""
         with self._lock:
