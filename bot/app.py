@@ -19,10 +19,12 @@ from bot.cards.library import Library
 from bot.chat.core import Core
 from bot.chat.service import Service
 from bot.delivery.platforms import ChatAdapter
+from bot.delivery.ratelimit import share_budgets
 from bot.match.rankers import Ranker
 from bot.ops import metrics
 from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
+from bot.schedule.leader import Cluster
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store, migrate
@@ -50,12 +52,16 @@ async def open_core(settings: Settings, stop: asyncio.Event | None = None) -> As
             poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
             ranker=ranker,
             overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
+            replica_lease=_replica_lease(settings),
         )
+        cluster = Cluster(store, lease=_replica_lease(settings))
+        share_budgets(store)
         try:
-            yield Core(settings, store, source, library, service, stop or asyncio.Event())
+            yield Core(settings, store, source, library, service, stop or asyncio.Event(), cluster)
         finally:
             await ranker.close()
     finally:
+        share_budgets(None)
         await summarizer.aclose()
         await store.close()
 
@@ -91,6 +97,8 @@ async def run(
                 started.append(adapter)
             alerts = Alerts.from_settings(settings, started)
             await alerts.database_at_start(database_trouble)
+            cluster = core.cluster
+            assert cluster is not None
             poller = Poller.build(
                 core.store,
                 core.source,
@@ -100,13 +108,17 @@ async def run(
                 alerts=alerts,
                 ranker=core.service.ranker,
             )
-            scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES)
+            scheduler = poller.scheduler(settings.POLL_INTERVAL_MINUTES, cluster)
+            cluster.poll.on_gain = scheduler.poll_now
+            await cluster.join()
             scheduler.start()
+            clustering = asyncio.create_task(cluster.run(stop))
             log.info("paperbell running: %s", ", ".join(a.name for a in adapters))
             try:
                 await stop.wait()
             finally:
                 await scheduler.stop()
+                await clustering
             log.info("stopping")
         finally:
             for adapter in reversed(started):
@@ -129,4 +141,9 @@ def _health_server(core: Core, adapters: list[ChatAdapter]) -> HealthServer | No
         poll_interval=timedelta(minutes=settings.POLL_INTERVAL_MINUTES),
         platforms=[adapter.name for adapter in adapters],
         overdue_after=timedelta(minutes=settings.MAILING_OVERDUE_MINUTES),
+        replica_lease=_replica_lease(settings),
     )
+
+
+def _replica_lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.REPLICA_LEASE_SECONDS)

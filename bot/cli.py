@@ -140,6 +140,18 @@ async def _preview(settings: Settings, arxiv_id: ArxivId, language: str, fmt: st
     return 0
 
 
+def _run_alone(settings: Settings) -> int:
+    """`paperbell run`: one process per SQLite file; PostgreSQL takes any number (replicas)."""
+    from bot.store.single_run import DatabaseInUse, only_run_on
+
+    try:
+        with only_run_on(settings.DATABASE_URL):
+            return asyncio.run(_run(settings))
+    except DatabaseInUse as exc:
+        print(f"paperbell: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
 async def _run(settings: Settings) -> int:
     """Wait for the database (it may start after the bot), then run until stopped."""
     from bot import app
@@ -241,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging(settings)
     commands: dict[str, Callable[[], int]] = {
-        "run": lambda: asyncio.run(_run(settings)),
+        "run": lambda: _run_alone(settings),
         "poll": lambda: asyncio.run(_poll(settings)),
         "export-favorites": lambda: asyncio.run(_export_favorites(settings)),
         "db": lambda: _db(settings, args.db_command),

@@ -100,7 +100,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "paperbell.db"
         shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
         return sqlite_url(path)
-    url: str = request.getfixturevalue("migrated_postgres")
+    return _emptied(request.getfixturevalue("migrated_postgres"))
+
+
+@pytest.fixture
+def postgres_url(migrated_postgres: str) -> str:
+    """A migrated PostgreSQL database holding no rows, for what only PostgreSQL does:
+    replicas sharing leases and the sending budget."""
+    return _emptied(migrated_postgres)
+
+
+def _emptied(url: str) -> str:
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with psycopg.connect(_libpq(make_url(url)), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")

@@ -65,6 +65,9 @@ def test_database_urls_as_providers_write_them_get_the_async_driver(
         ("DATABASE_URL", "mysql://x"),
         ("TELEGRAM_API_URL", "api.telegram.org"),
         ("LOG_LEVEL", "chatty"),
+        # A dead replica's roles must pass to another within two minutes: ≤ 90 + 30 s.
+        ("REPLICA_LEASE_SECONDS", "300"),
+        ("REPLICA_LEASE_SECONDS", "0"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_setting(

@@ -191,6 +191,21 @@ def test_compose_reads_settings_from_env_and_keeps_data_in_named_volumes() -> No
     assert mounts["/data"] in compose["volumes"]
 
 
+def test_compose_can_scale_paperbell_behind_one_proxy() -> None:
+    compose = load_yaml(COMPOSE)
+    bot, proxy = compose["services"]["paperbell"], compose["services"]["proxy"]
+    caddyfile = compose["configs"][proxy["configs"][0]["source"]]["content"]
+
+    # A fixed host port or container name would make `--scale paperbell=2` fail.
+    assert "ports" not in bot and "container_name" not in bot
+    assert {"8080", "8443", "3000"} <= set(bot["expose"])
+    published = {port.rsplit(":", 1)[-1] for port in proxy["ports"]}
+    assert published == {"8080", "8443", "3000"}
+    for port in published:
+        assert f":{port} {{" in caddyfile
+    assert caddyfile.count("name paperbell") == len(published)
+
+
 def test_compose_gives_paperbell_longer_to_stop_than_it_needs() -> None:
     grace = load_yaml(COMPOSE)["services"]["paperbell"]["stop_grace_period"]
 
@@ -209,16 +224,25 @@ def test_the_kubernetes_manifests_validate_strictly(version: str) -> None:
 def test_the_kubernetes_folder_has_the_expected_kinds() -> None:
     kinds = sorted(doc["kind"] for doc in manifests())
 
-    assert kinds == ["ConfigMap", "CronJob", "Deployment", "Secret"]
+    assert kinds == ["ConfigMap", "CronJob", "Deployment", "PodDisruptionBudget", "Secret"]
 
 
-def test_the_deployment_runs_one_replica_never_two_at_once() -> None:
+def test_the_deployment_runs_two_replicas_and_rolls_without_a_gap() -> None:
     deployment = of_kind("Deployment")["spec"]
 
-    assert deployment["replicas"] == 1
-    assert deployment["strategy"]["type"] == "Recreate"
+    assert deployment["replicas"] == 2
+    assert deployment["strategy"]["type"] == "RollingUpdate"
+    assert deployment["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     [container] = deployment["template"]["spec"]["containers"]
     assert container["args"] == ["run"]
+
+
+def test_a_disruption_budget_keeps_one_replica_of_the_deployment_running() -> None:
+    budget = of_kind("PodDisruptionBudget")["spec"]
+    deployment = of_kind("Deployment")["spec"]
+
+    assert budget["selector"]["matchLabels"] == deployment["selector"]["matchLabels"]
+    assert 1 <= budget["minAvailable"] < deployment["replicas"]
 
 
 def test_the_deployment_probes_liveness_and_readiness_separately() -> None:

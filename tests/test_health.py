@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.ops import metrics
 from bot.ops.health import HealthServer
 from bot.store import Store
+from bot.store.cluster import POLL_LEASE
 from bot.summarize.llm import LLMSummarizer
 from bot.support.config import load_settings
 from tests.fakes.mailings import DailyArxiv
@@ -274,3 +275,24 @@ async def scrape_until(
             if figures.get((name, ()), 0) >= value:
                 return figures
             await asyncio.sleep(0.1)
+
+
+async def test_healthz_and_metrics_name_the_poll_lease_holder_and_count_live_dispatchers(
+    store: Store, health: HealthServer, clock: TestClock
+) -> None:
+    now = clock()
+    for name in ("pod-a:7", "pod-b:7"):
+        await store.heartbeat(name, started_at=now, now=now)
+    await store.heartbeat("gone:1", started_at=now, now=now - timedelta(minutes=5))
+    await store.acquire_lease(POLL_LEASE, "pod-b:7", now=now, ttl=timedelta(minutes=1))
+
+    _, _, body = await get(health, "/healthz")
+    _, _, exposition = await get(health, "/metrics")
+
+    assert body["poll_lease_holder"] == "pod-b:7"
+    assert body["live_dispatchers"] == 2
+    assert body["replicas"] == ["pod-a:7", "pod-b:7"]
+    figures = samples(exposition)
+    assert figures[("paperbell_poll_lease_holder", (("replica", "pod-b:7"),))] == 1
+    assert ("paperbell_poll_lease_holder", (("replica", "pod-a:7"),)) not in figures
+    assert figures[("paperbell_live_dispatchers", ())] == 2

@@ -217,25 +217,32 @@ async def test_a_webhook_request_without_the_right_secret_is_refused_unread(
         await bot.tg.wait_for(lambda: bot.tg.messages_in(ALICE), timeout=10)
 
 
-async def test_without_a_configured_secret_the_webhook_gets_a_random_one(
+async def test_without_a_configured_secret_every_replica_registers_the_same_unguessable_one(
     tmp_path: Path, migrated_sqlite_template: Path
 ) -> None:
-    port = free_port()
-    async with running_bot(
-        tmp_path,
-        migrated_sqlite_template,
-        wait_until_polling=False,
-        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/",
-        TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-        TELEGRAM_WEBHOOK_PORT=port,
-    ) as bot:
-        [registered] = await bot.tg.wait_for(lambda: bot.tg.calls_to("setWebhook"), timeout=10)
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(f"http://127.0.0.1:{port}/", json={"update_id": 1}) as response,
-        ):
-            assert response.status == 403
-    assert len(registered.params["secret_token"]) >= 32
+    registered = []
+    for replica in ("a", "b"):
+        port = free_port()
+        (tmp_path / replica).mkdir()
+        async with running_bot(
+            tmp_path / replica,
+            migrated_sqlite_template,
+            wait_until_polling=False,
+            TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/",
+            TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+            TELEGRAM_WEBHOOK_PORT=port,
+        ) as bot:
+            [call] = await bot.tg.wait_for(lambda: bot.tg.calls_to("setWebhook"), timeout=10)
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(f"http://127.0.0.1:{port}/", json={"update_id": 1}) as response,
+            ):
+                assert response.status == 403
+            registered.append(call.params["secret_token"])
+
+    first, second = registered
+    assert len(first) >= 32 and TOKEN.split(":")[1] not in first
+    assert first == second
 
 
 async def test_a_webhook_port_already_taken_stops_paperbell_with_one_line(

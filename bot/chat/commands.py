@@ -71,7 +71,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
         "status",
         "",
         "what this chat follows, its last delivery, whether arXiv's last mailing reached it "
-        "in full, and arXiv's next announcement",
+        "in full, which replica polls arXiv, and arXiv's next announcement",
         "status",
     ),
     CommandHelp(

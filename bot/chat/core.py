@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.cards.library import Library
 from bot.chat.service import Service
+from bot.schedule.leader import Cluster
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
 from bot.support.config import Settings
@@ -27,3 +28,6 @@ class Core:
     service: Service
     stop: asyncio.Event
     """Set to end `run`: by SIGTERM/SIGINT, or by an adapter that cannot go on."""
+    cluster: Cluster | None = None
+    """This process among the replicas sharing the database: the roles one of them holds
+    at a time (polling arXiv, Telegram long polling) and what all must handle once."""

@@ -74,6 +74,8 @@ class Messages:
     not_polled: str
     last_poll: str
     last_poll_and_next: str
+    replicas: str
+    replicas_no_poller: str
     last_announcement: str
     last_announcement_received: str
     next_announcement: str
@@ -201,6 +203,9 @@ MESSAGES: dict[Language, Messages] = {
         not_polled="• Not polled arXiv yet.",
         last_poll="• Last poll of arXiv: {at}.",
         last_poll_and_next="• Last poll of arXiv: {at}; next about {next}.",
+        replicas="• Polling arXiv: replica {leader}; dispatchers live: {count}.",
+        replicas_no_poller="• Polling arXiv: no replica right now (one takes over within two "
+        "minutes); dispatchers live: {count}.",
         last_announcement="• Last arXiv announcement: {at}.",
         last_announcement_received="• Last arXiv announcement: {at}, received {seen}.",
         next_announcement="• Next arXiv announcement: {at} (none on Friday and Saturday "
@@ -310,8 +315,8 @@ MESSAGES: dict[Language, Messages] = {
             "digest": "每天在这个时间发一条汇总，列出新论文，代替每篇一张卡片"
             "（时区默认 UTC，也可指定，如 Asia/Shanghai）",
             "cap": "每天最多发 N 张卡片，当天其余的论文汇总成一条",
-            "status": "这个聊天订阅了什么、最近一次推送、arXiv 上一次公告是否完整送达，"
-            "以及下一次 arXiv 公告",
+            "status": "这个聊天订阅了什么、最近一次推送、arXiv 上一次公告是否完整送达、"
+            "哪个副本在查询 arXiv，以及下一次 arXiv 公告",
             "foryou": "最近 DAYS 天（默认 7 天）里最符合你 ☆ 收藏的 10 篇论文",
             "rank": "在每日上限和每日摘要中按成员的 ☆ 给本聊天的论文排序，或关闭",
             "forget": "删除你的收藏、表情反馈和排序模型",
@@ -357,6 +362,9 @@ MESSAGES: dict[Language, Messages] = {
         not_polled="• 还没有查询过 arXiv。",
         last_poll="• 最近一次查询 arXiv：{at}。",
         last_poll_and_next="• 最近一次查询 arXiv：{at}；下一次大约在 {next}。",
+        replicas="• 查询 arXiv 的副本：{leader}；在线的发送进程：{count} 个。",
+        replicas_no_poller="• 查询 arXiv 的副本：暂无（两分钟内会有副本接手）；"
+        "在线的发送进程：{count} 个。",
         last_announcement="• 最近一次 arXiv 公告：{at}。",
         last_announcement_received="• 最近一次 arXiv 公告：{at}，收到于 {seen}。",
         next_announcement="• 下一次 arXiv 公告：{at}（周五、周六晚上和节假日没有公告；"

@@ -84,14 +84,17 @@ class Service(Membership, Favorites):
         *,
         poll_interval: timedelta | None = None,
         overdue_after: timedelta | None = None,
+        replica_lease: timedelta = timedelta(seconds=60),
         now: Clock = utcnow,
         ranker: Ranker | None = None,
     ) -> None:
         """`poll_interval` lets `/status` say when the next poll comes, `overdue_after`
-        when a mailing counts as overdue; `now` is the clock; the `ranker` is shared with
-        delivery (a service of its own has one of its own)."""
+        when a mailing counts as overdue, `replica_lease` which replicas count as live;
+        `now` is the clock; the `ranker` is shared with delivery (a service of its own has
+        one of its own)."""
         self._overdue_after = overdue_after
         self._store = store
+        self._replica_lease = replica_lease
         self._library = library
         self.default_language = default_language
         self._poll_interval = poll_interval
@@ -314,6 +317,7 @@ class Service(Membership, Favorites):
             )
         poll = await self._store.get_poll_state()
         lines.append(self._poll_line(poll.last_poll_at, chat_zone, language))
+        lines.append(await self._replicas_line(language))
         if poll.last_mailing is not None:
             announced = _at(public_at(poll.last_mailing), chat_zone, language)
             if poll.last_mailing_seen_at is None:
@@ -328,6 +332,14 @@ class Service(Membership, Favorites):
         next_at = _at(public_at(next_mailing(now)), chat_zone, language)
         lines.append(messages.next_announcement.format(at=next_at))
         return [Notice("\n".join(lines))]
+
+    async def _replicas_line(self, language: Language) -> str:
+        """Which replica polls arXiv and how many send: "is anyone on duty" at a glance."""
+        messages = MESSAGES[language]
+        view = await self._store.replica_view(now=self._now(), live_within=self._replica_lease)
+        if view.poll_leader is None:
+            return messages.replicas_no_poller.format(count=view.dispatchers)
+        return messages.replicas.format(leader=view.poll_leader, count=view.dispatchers)
 
     def _poll_line(self, last_poll: datetime | None, zone: ZoneInfo, language: Language) -> str:
         messages = MESSAGES[language]

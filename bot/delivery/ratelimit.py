@@ -8,11 +8,11 @@ use go to other chats. The per-chat wait comes first and the overall slot is res
 only when that wait is over, so a waiting chat never books overall capacity it cannot
 use yet.
 
-Limits are per process. Two dispatchers sending for the same bot share the platform's
-budget, so each should be given its share (e.g. half the overall rate). Within a process,
-`limiter_for` gives everything that sends through one platform the same limiter: an
-adapter's command replies and the dispatcher's cards to a busy group take turns instead
-of both drawing 429s.
+Within a process, `limiter_for` gives everything that sends through one platform the same
+limiter: an adapter's command replies and the dispatcher's cards to a busy group take
+turns instead of both drawing 429s. Replicas on one PostgreSQL database share one budget
+per platform: after `share_budgets(store)` the limiter books its slots in the database
+(`bot.delivery.shared_ratelimit`), with the same interface.
 """
 
 from __future__ import annotations
@@ -21,11 +21,22 @@ import asyncio
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from bot.delivery.platforms import Platform, RateLimits
+from bot.delivery.shared_ratelimit import SharedRateLimiter
+from bot.store import Store
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Limiter(Protocol):
+    """What senders call, whether the budget is this process's or the replicas'."""
+
+    async def acquire(self, chat_id: str, *, group: bool, within: float | None = None) -> bool: ...
+
+    def pause(self, chat_id: str, seconds: float) -> None: ...
 
 
 class RateLimiter:
@@ -79,14 +90,29 @@ class RateLimiter:
             self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
 
 
-_SHARED: dict[int, RateLimiter] = {}
+_SHARED: dict[int, Limiter] = {}
+_BUDGETS: dict[str, Store] = {}
 
 
-def limiter_for(platform: Platform) -> RateLimiter:
+def share_budgets(store: Store | None) -> None:
+    """Book every platform's limits in `store` when replicas may share it (PostgreSQL);
+    None goes back to per-process limits. The composition root calls this before any
+    platform is built, so every limiter of the process is of the same kind."""
+    _BUDGETS.clear()
+    if store is not None and store.coordinates_replicas:
+        _BUDGETS["store"] = store
+
+
+def limiter_for(platform: Platform) -> Limiter:
     """The one limiter of `platform` in this process, made from its `limits` on first use
     and forgotten with the platform."""
     key = id(platform)
     if key not in _SHARED:
-        _SHARED[key] = RateLimiter(platform.limits)
+        store = _BUDGETS.get("store")
+        _SHARED[key] = (
+            RateLimiter(platform.limits)
+            if store is None
+            else SharedRateLimiter(store, platform.name, platform.limits)
+        )
         weakref.finalize(platform, _SHARED.pop, key, None)
     return _SHARED[key]

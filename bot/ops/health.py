@@ -80,12 +80,15 @@ class HealthServer:
         poll_interval: timedelta,
         platforms: Sequence[str] = (),
         overdue_after: timedelta | None = None,
+        replica_lease: timedelta = timedelta(seconds=60),
         now: Clock = utcnow,
     ) -> None:
         """`platforms`: the ones running, so their outbox depth shows even when it is 0.
-        `overdue_after`: how late a mailing may be before the bot counts as degraded."""
+        `overdue_after`: how late a mailing may be before the bot counts as degraded.
+        `replica_lease`: a replica not heard from for this long no longer counts as live."""
         self._overdue_after = overdue_after
         self._store = store
+        self._replica_lease = replica_lease
         self._host = host
         self._port = port
         self._stale_after = poll_interval * STALE_AFTER_POLLS
@@ -149,9 +152,29 @@ class HealthServer:
         late = _minutes(now - public_at(overdue))
         return [f"arXiv mailing of {overdue} overdue: not seen {late} after its announcement"]
 
+    async def replicas(self) -> dict[str, Any]:
+        """Which replica polls arXiv and how many dispatch, for `/healthz`; not a health
+        condition: a poll lease between holders is a normal minute of a takeover."""
+        try:
+            async with asyncio.timeout(DATABASE_TIMEOUT):
+                view = await self._store.replica_view(
+                    now=self._now(), live_within=self._replica_lease
+                )
+        except Exception as exc:
+            log.warning("healthz: could not read the replicas: %s", _describe(exc))
+            return {}
+        return {
+            "poll_lease_holder": view.poll_leader,
+            "live_dispatchers": view.dispatchers,
+            "replicas": [replica.name for replica in view.replicas],
+        }
+
     async def _healthz(self, _request: web.Request) -> web.Response:
         health = await self.check()
-        return web.json_response(health.as_json(), status=200 if health.healthy else 503)
+        body = health.as_json()
+        if health.database == "reachable":
+            body.update(await self.replicas())
+        return web.json_response(body, status=200 if health.healthy else 503)
 
     async def _livez(self, _request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "process": "up"})
@@ -159,6 +182,7 @@ class HealthServer:
     async def _metrics(self, _request: web.Request) -> web.Response:
         try:
             async with asyncio.timeout(DATABASE_TIMEOUT):
+                await metrics.refresh_replicas(self._store, self._now(), self._replica_lease)
                 await metrics.refresh(self._store, self._platforms)
         except Exception as exc:
             # The counters are still worth having when the database is away.

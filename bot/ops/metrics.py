@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import (
@@ -109,6 +109,18 @@ MAILING_PAPERS = Gauge(
     registry=REGISTRY,
 )
 
+POLL_LEASE_HOLDER = Gauge(
+    "paperbell_poll_lease_holder",
+    "1 for the replica holding the arXiv poll lease (none while it passes between replicas).",
+    ["replica"],
+    registry=REGISTRY,
+)
+LIVE_DISPATCHERS = Gauge(
+    "paperbell_live_dispatchers",
+    "Replicas (each one dispatcher) heard from within one replica lease.",
+    registry=REGISTRY,
+)
+
 
 class DeliveryOutcomes(Protocol):
     """What a dispatch did for one chat (`bot.delivery.delivery.DispatchReport` is one)."""
@@ -161,6 +173,15 @@ async def refresh_coverage(store: Store, now: datetime) -> None:
             ("late", figures.late),
         ):
             MAILING_PAPERS.labels(figures.category, kind).set(count)
+
+
+async def refresh_replicas(store: Store, now: datetime, live_within: timedelta) -> None:
+    """Read who polls and how many dispatch, as every replica sees it alike."""
+    view = await store.replica_view(now=now, live_within=live_within)
+    POLL_LEASE_HOLDER.clear()
+    if view.poll_leader is not None:
+        POLL_LEASE_HOLDER.labels(view.poll_leader).set(1)
+    LIVE_DISPATCHERS.set(view.dispatchers)
 
 
 def render() -> tuple[bytes, str]:

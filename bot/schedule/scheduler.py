@@ -6,7 +6,9 @@ queue (one transaction) → summarize each queued paper once per language its ch
 `paperbell run` runs them through APScheduler on the announcement-aware cadence of
 `bot.schedule.cadence` (every minute or so around an announcement, every
 POLL_INTERVAL_MINUTES otherwise), beside a dispatch loop (retries, backoffs) and a
-digest job, all on the adapters' event loop.
+digest job, all on the adapters' event loop. With replicas, every one
+dispatches, only the holder of the poll lease polls, and a job runs once per due time
+cluster-wide (`bot.schedule.leader`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.schedule.audit import Audit
 from bot.schedule.cadence import Cadence, CadenceTrigger
 from bot.schedule.discovery import Discovery
 from bot.schedule.freshness import Freshness
+from bot.schedule.leader import Cluster
 from bot.source.arxiv_source import ArxivSource
 from bot.store import Store
 from bot.support.config import Settings
@@ -41,6 +44,11 @@ log = logging.getLogger(__name__)
 
 POLL_JOB = "paperbell-poll"
 DIGEST_JOB = "paperbell-digests"
+DISPATCH_IDLE = timedelta(seconds=30)
+"""How often a lone process's dispatcher looks for work it was not woken for (retries)."""
+REPLICA_DISPATCH_IDLE = timedelta(seconds=2)
+"""How often a replica's dispatcher looks for work it was not woken for: the poll that
+queued it ran in another replica. One indexed query per replica every two seconds."""
 STOP_GRACE = timedelta(seconds=5)
 """How long `Scheduler.stop` lets sends in flight finish: SIGTERM must end the process
 within 10 s, and the adapters and connections still need closing after."""
@@ -182,12 +190,17 @@ class Poller:
             await watch()
         return report
 
-    def scheduler(self, poll_minutes: int) -> Scheduler:
+    def scheduler(self, poll_minutes: int, cluster: Cluster | None = None) -> Scheduler:
+        """`cluster`: the replicas sharing the database; each looks for work the poll
+        lease holder queued every `REPLICA_DISPATCH_IDLE`."""
+        replicas = cluster is not None and self.store.coordinates_replicas
         return Scheduler(
             self.cycle,
             self.dispatcher,
             poll_minutes=poll_minutes,
             trigger=CadenceTrigger(self.cadence),
+            cluster=cluster,
+            dispatch_idle=REPLICA_DISPATCH_IDLE if replicas else DISPATCH_IDLE,
         )
 
 
@@ -208,11 +221,14 @@ class Scheduler:
         poll_minutes: int,
         trigger: BaseTrigger | None = None,
         digest_every: timedelta = timedelta(minutes=1),
-        dispatch_idle: timedelta = timedelta(seconds=30),
+        dispatch_idle: timedelta = DISPATCH_IDLE,
+        cluster: Cluster | None = None,
     ) -> None:
-        """`trigger`: when polls run (default: every `poll_minutes`)."""
+        """`trigger`: when polls run (default: every `poll_minutes`); `cluster`: the
+        replicas this one shares the database with, None for a lone process."""
         self._trigger = trigger or IntervalTrigger(minutes=poll_minutes, timezone=UTC)
         self._cycle = cycle
+        self._cluster = cluster
         self._dispatcher = dispatcher
         self._poll_minutes = poll_minutes
         self._digest_every = digest_every
@@ -280,11 +296,23 @@ class Scheduler:
         job = self._scheduler.get_job(POLL_JOB)
         return None if job is None else job.next_run_time
 
+    async def poll_now(self) -> None:
+        """Poll at once rather than at the next interval (this replica just took the poll
+        over from one that stopped); before `start` the first poll comes anyway."""
+        if self._scheduler.get_job(POLL_JOB) is not None:
+            self._scheduler.modify_job(POLL_JOB, next_run_time=datetime.now(UTC))
+
     async def _poll(self) -> None:
+        if self._cluster is not None and not self._cluster.leads():
+            return
         await self._tracked(self._cycle())
         self._dispatcher.wake()
 
     async def _send_digests(self) -> None:
+        if self._cluster is not None and not await self._cluster.first_to_run(
+            DIGEST_JOB, self._digest_every
+        ):
+            return
         await self._tracked(self._dispatcher.send_digests())
 
     async def _tracked(self, job: Awaitable[object]) -> None:

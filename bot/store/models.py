@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -278,3 +279,53 @@ class RankingOffRow(Base):
         ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LeaseRow(Base):
+    """A named role that one replica holds at a time (the arXiv poll, Telegram's updates)."""
+
+    __tablename__ = "cluster_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRunRow(Base):
+    """One row per scheduled job and due time: whoever inserts it runs the job."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    runner: Mapped[str] = mapped_column(String(128))
+
+
+class RateSlotRow(Base):
+    """When a platform's next message may go, per scope (overall, one chat), in the
+    database's own clock (Unix seconds) so replicas on different hosts agree."""
+
+    __tablename__ = "rate_slots"
+
+    scope: Mapped[str] = mapped_column(String(160), primary_key=True)
+    free_at: Mapped[float] = mapped_column(Float)
+
+
+class ReplicaRow(Base):
+    """A running `paperbell run` process, as its last heartbeat left it."""
+
+    __tablename__ = "replicas"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SlackEventRow(Base):
+    """A Slack event already handled by some replica; Slack may deliver it to several."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.engine import URL
 
 from bot.store.chats import ChatsRepository
+from bot.store.cluster import ClusterRepository
 from bot.store.db import create_engine
 from bot.store.favorites import FavoritesRepository
 from bot.store.mailings import MailingsRepository
@@ -24,6 +25,7 @@ class Store(
     MailingsRepository,
     OutboxRepository,
     SignalsRepository,
+    ClusterRepository,
 ):
     @classmethod
     def connect(cls, url: str | URL) -> Store:

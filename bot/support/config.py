@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     )
 
     DATABASE_URL: str = DEFAULT_DATABASE_URL
+    # A dead replica's roles pass on within the lease plus a third: at most two minutes.
+    REPLICA_LEASE_SECONDS: float = Field(default=60.0, ge=1, le=90)
     DATABASE_WAIT_SECONDS: float = Field(default=60.0, ge=0)
     ARXIV_API_URL: str = "https://export.arxiv.org/api/query"
     ARXIV_RSS_URL: str = "https://rss.arxiv.org/rss/"

@@ -36,8 +36,10 @@ from bot.cards.cards import Card
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.delivery.ratelimit import limiter_for
+from bot.schedule.leader import Cluster
 from bot.support.config import ConfigError, Settings
 from handlers.slack import blocks, reactions
+from handlers.slack.dedupe import SharedEventGuard
 from handlers.slack.interactions import Interactions, SubscribePolicy
 from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
 from handlers.slack.security import ReplayGuard, SignatureCheck
@@ -84,9 +86,11 @@ class SlackAdapter:
         stop: asyncio.Event | None = None,
         clock: Clock | None = None,
         timeout: int = DEFAULT_TIMEOUT,
+        cluster: Cluster | None = None,
     ) -> None:
         """`stop` is set to end the bot when Slack cannot be served; `clock` is what request
-        signatures are checked against (tests set it)."""
+        signatures are checked against (tests set it); `cluster`, when given, makes an
+        event handled once across every replica."""
         if settings.SLACK_BOT_TOKEN is None:
             raise ConfigError("SLACK_BOT_TOKEN: needed to run the Slack adapter")
         token = settings.SLACK_BOT_TOKEN.get_secret_value()
@@ -122,6 +126,8 @@ class SlackAdapter:
             before_authorize=verification,
         )
         self.app.use(ReplayGuard())
+        if cluster is not None:
+            self.app.use(SharedEventGuard(cluster))
         self._interactions = Interactions(
             service,
             self.client,
@@ -277,7 +283,7 @@ def create(settings: Settings, core: Core) -> SlackAdapter | None:
     if settings.SLACK_BOT_TOKEN is None:
         return None
     try:
-        return SlackAdapter(settings, core.service, stop=core.stop)
+        return SlackAdapter(settings, core.service, stop=core.stop, cluster=core.cluster)
     except ConfigError as exc:
         log.error("Slack cannot start: %s", exc)
         core.stop.set()

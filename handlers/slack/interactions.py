@@ -36,7 +36,7 @@ from bot.chat.replies import (
     Reply,
 )
 from bot.chat.service import Caller, Service
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import Limiter
 from bot.render.buttons import ToggleFavorite
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
@@ -102,7 +102,7 @@ class Interactions:
         client: AsyncWebClient,
         policy: SubscribePolicy,
         spawn: Spawn,
-        limiter: RateLimiter,
+        limiter: Limiter,
     ) -> None:
         self._service = service
         self._client = client

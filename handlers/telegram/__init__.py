@@ -17,4 +17,4 @@ __all__ = ["TelegramAdapter", "create", "doctor_check"]
 def create(settings: Settings, core: Core) -> TelegramAdapter | None:
     if settings.TELEGRAM_BOT_TOKEN is None:
         return None
-    return TelegramAdapter(settings, core.service, core.stop)
+    return TelegramAdapter(settings, core.service, core.stop, cluster=core.cluster)

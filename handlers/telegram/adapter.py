@@ -32,6 +32,7 @@ from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.delivery.ratelimit import limiter_for
 from bot.render.escape import html_text
+from bot.schedule.leader import Cluster
 from bot.support.config import Settings
 from handlers.telegram.commands import Commands
 from handlers.telegram.lifecycle import Lifecycle
@@ -66,7 +67,9 @@ class TelegramAdapter:
         stop: asyncio.Event,
         *,
         request_timeout: float = 10.0,
+        cluster: Cluster | None = None,
     ) -> None:
+        """`cluster`: the replicas sharing this bot token, one of which long-polls."""
         if settings.TELEGRAM_BOT_TOKEN is None:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self._service = service
@@ -86,7 +89,7 @@ class TelegramAdapter:
             .job_queue(None)
             .build()
         )
-        self._lifecycle = Lifecycle(self._app, settings, stop)
+        self._lifecycle = Lifecycle(self._app, settings, stop, cluster)
         self._sender = Sender(self._app.bot, limiter_for(self))
         commands = Commands(service, self._sender)
         taps = Taps(service, self._default_language)

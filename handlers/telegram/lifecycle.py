@@ -1,5 +1,8 @@
 """Running the Telegram bot: connecting, the command menu, long polling or a webhook.
 
+With replicas on one database, only the one holding the long-polling lease calls
+getUpdates (`handlers.telegram.polling`); in webhook mode every replica serves.
+
 A failure to start is one log line and a request to stop the whole bot, never a traceback
 loop: the operator has something to fix. Telegram not answering yet is waited out. A 409
 Conflict means another process polls with this token; polling ends at once, without the
@@ -11,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
-import secrets
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +27,9 @@ from telegram.ext import Application
 
 from bot.chat.commands import COMMANDS
 from bot.chat.messages import MESSAGES
+from bot.schedule.leader import Cluster
 from bot.support.config import Settings
+from handlers.telegram.polling import PollingLease
 from handlers.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
@@ -41,6 +47,13 @@ ALLOWED_UPDATES = (
 POLL_TIMEOUT_SECONDS = 30.0
 
 
+def _derived_secret(token: str) -> str:
+    """The webhook secret when none is configured: unguessable without the bot token, and
+    the same on every replica and restart, so each accepts what Telegram posts with the
+    secret whichever of them registered the webhook last."""
+    return hmac.new(token.encode(), b"paperbell webhook secret", hashlib.sha256).hexdigest()
+
+
 class _Superseded(Exception):
     """Another process polls with this token; polling must end without one last getUpdates."""
 
@@ -51,13 +64,25 @@ class Lifecycle:
         app: Application[Any, Any, Any, Any, Any, Any],
         settings: Settings,
         stop: asyncio.Event,
+        cluster: Cluster | None = None,
     ) -> None:
+        """`cluster`: the replicas this one may share the token with; None polls alone."""
         self._app = app
         self._stop = stop
+        self._polling = (
+            None
+            if cluster is None
+            else PollingLease(cluster, start_polling=self._poll, stop_polling=self._stop_polling)
+        )
         self._api_url = settings.TELEGRAM_API_URL.rstrip("/")
         self._webhook_url = settings.TELEGRAM_WEBHOOK_URL
         secret = settings.TELEGRAM_WEBHOOK_SECRET
-        self._webhook_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+        token = settings.TELEGRAM_BOT_TOKEN
+        self._webhook_secret = (
+            secret.get_secret_value()
+            if secret
+            else _derived_secret(token.get_secret_value() if token else "")
+        )
         self._webhook_listen = settings.TELEGRAM_WEBHOOK_LISTEN
         self._webhook_port = settings.TELEGRAM_WEBHOOK_PORT
         self._webhook: WebhookServer | None = None
@@ -84,10 +109,9 @@ class Lifecycle:
         """Stop taking updates; handlers already running go on."""
         if self._webhook is not None:
             await self._webhook.stop()
-        updater = self._app.updater
-        if updater is not None and updater.running:
-            with contextlib.suppress(_Superseded):
-                await updater.stop()
+        if self._polling is not None:
+            await self._polling.stop()
+        await self._stop_polling()
 
     async def close(self) -> None:
         if self._app.running:
@@ -134,6 +158,15 @@ class Lifecycle:
             log.warning("Telegram refused the command menu: %s", error)
 
     async def _start_polling(self) -> None:
+        """Poll now, or while this replica holds the long-polling lease."""
+        if self._polling is None:
+            await self._poll()
+            return
+        await self._polling.start()
+        if not self._polling.polling:
+            log.info("Telegram: another replica takes the updates by long polling; standing by")
+
+    async def _poll(self) -> None:
         updater = self._app.updater
         if updater is None:
             raise RuntimeError("the application was built without an updater")
@@ -142,6 +175,12 @@ class Lifecycle:
             allowed_updates=ALLOWED_UPDATES,
             error_callback=self._on_polling_error,
         )
+
+    async def _stop_polling(self) -> None:
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            with contextlib.suppress(_Superseded):
+                await updater.stop()
 
     async def _start_webhook(self, url: str) -> None:
         self._webhook = WebhookServer(
@@ -162,7 +201,8 @@ class Lifecycle:
         if isinstance(error, Conflict):
             log.error(
                 "Telegram: another process is taking this bot's updates (409 Conflict: %s). "
-                "Stopping; run one paperbell per bot token.",
+                "Stopping; run one paperbell per bot token, or replicas sharing one "
+                "PostgreSQL DATABASE_URL.",
                 error,
             )
             self._stop.set()

@@ -17,7 +17,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import Limiter
 from handlers.telegram.errors import delivery_error, retry_after_seconds
 from handlers.telegram.markup import NO_PREVIEW
 
@@ -33,7 +33,7 @@ def is_group(chat_id: str) -> bool:
 
 
 class Sender:
-    def __init__(self, bot: Bot, limiter: RateLimiter) -> None:
+    def __init__(self, bot: Bot, limiter: Limiter) -> None:
         self._bot = bot
         self._limiter = limiter
 
