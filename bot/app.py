@@ -16,13 +16,13 @@ from datetime import timedelta
 
 import handlers
 from bot.cards.library import Library
-from bot.chat.core import Core
 from bot.chat.service import Service
+from bot.core import Core
+from bot.delivery.alerts import Alerts
 from bot.delivery.platforms import ChatAdapter
 from bot.delivery.ratelimit import share_budgets
 from bot.match.rankers import Ranker
 from bot.ops import metrics
-from bot.ops.alerts import Alerts
 from bot.ops.health import HealthServer
 from bot.schedule.leader import Cluster
 from bot.schedule.scheduler import Poller

@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "preview":
         return _preview_command(args.arxiv_id, args.lang, args.format)
     if args.command == "doctor":
-        from bot.ops import doctor
+        from bot import doctor
 
         return doctor.main()
     settings = _settings()

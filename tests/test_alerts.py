@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
+from bot.delivery.alerts import Alerts
 from bot.delivery.delivery import Dispatcher
 from bot.delivery.platforms import TokenRefused
-from bot.ops.alerts import Alerts
 from bot.store import Store
 from bot.summarize.llm import LLMSummarizer
 from bot.support.config import ConfigError, load_settings
@@ -93,7 +93,7 @@ async def test_a_refused_token_alerts_once_keeps_the_papers_and_resolves_when_se
 async def test_a_database_that_answered_only_after_waiting_is_reported_then_resolved(
     alerts: Alerts, platform: InMemoryPlatform, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="bot.ops.alerts"):
+    with caplog.at_level(logging.INFO, logger="bot.delivery.alerts"):
         await alerts.database_at_start("cannot use the database DATABASE_URL=…: refused")
         await alerts.database_at_start(None)
 
@@ -109,7 +109,7 @@ async def test_without_admin_chats_the_incident_goes_to_the_log_only(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     alerts = Alerts()
-    with caplog.at_level(logging.INFO, logger="bot.ops.alerts"):
+    with caplog.at_level(logging.INFO, logger="bot.delivery.alerts"):
         assert await alerts.start("overdue", "mailing overdue")
         assert not await alerts.start("overdue", "mailing overdue")
         assert await alerts.end("overdue", "mailing arrived")

@@ -17,7 +17,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from bot.ops.doctor import diagnose
+from bot.doctor import diagnose
 from bot.store import migrate
 from bot.store.db import create_sync_engine
 from bot.support.checks import MARKS, CheckResult

@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.chat.replies import Notice, Reply
 from bot.chat.service import Caller, Service
+from bot.doctor import check_mailings
 from bot.ops import metrics
-from bot.ops.doctor import check_mailings
 from bot.ops.health import HealthServer
 from bot.schedule.cadence import Cadence
 from bot.source.arxiv_calendar import public_at

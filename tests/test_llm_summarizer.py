@@ -22,7 +22,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.cards.cards import Card, Section, build_card
-from bot.cards.i18n import CARD_LABELS
 from bot.cards.library import Library
 from bot.source.arxiv_source import ArxivSource
 from bot.source.ids import ArxivId
@@ -33,6 +32,7 @@ from bot.summarize.llm import LLMSummarizer, summarizer_name
 from bot.summarize.offline import OfflineSummarizer
 from bot.summarize.prompt import PROMPT_VERSION, Answer
 from bot.support.config import ConfigError, Language, Settings, load_settings
+from bot.words.labels import CARD_LABELS
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.openai_server import (
     API_KEY,

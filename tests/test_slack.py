@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.cards.i18n import CARD_LABELS
-from bot.chat.messages import MESSAGES
 from bot.render.slack_blocks import (
     FAVORITE_ACTION,
     OPEN_ARXIV_ACTION,
     OPEN_PDF_ACTION,
     SHARE_ACTION,
 )
+from bot.words.labels import CARD_LABELS
+from bot.words.messages import MESSAGES
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER
 from tests.fakes.slack_app import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.chat.messages import MESSAGES
 from bot.chat.replies import FavoritesPage
 from bot.delivery.platforms import DigestEntry
 from bot.store import FavoritePaper, Subscription
+from bot.words.messages import MESSAGES
 from handlers.slack import blocks
 from tests.fakes.block_kit import block_texts, validate_blocks
 from tests.fakes.papers import make_paper

@@ -16,8 +16,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards.i18n import CARD_LABELS
 from bot.render.slack_blocks import SHARE_ACTION
+from bot.words.labels import CARD_LABELS
 from handlers.slack.blocks import SHARE_MODAL, SHARE_TARGET_ACTION
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER

@@ -21,8 +21,8 @@ import pytest
 from bot import app
 from bot.app import load_adapters
 from bot.cards.library import Library
-from bot.chat.core import Core
 from bot.chat.service import Service
+from bot.core import Core
 from bot.delivery.platforms import ChatAdapter
 from bot.schedule.scheduler import Poller
 from bot.source.arxiv_source import ArxivSource

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.messages import MESSAGES, Messages
 from bot.render.buttons import ShowFavorites, encode
 from bot.render.slack_blocks import FAVORITE_ACTION
+from bot.words.messages import MESSAGES, Messages
 from handlers.slack.blocks import OLDER_ACTION, SHARE_TARGET_ACTION
 from tests.fakes.block_kit import block_texts
 from tests.fakes.papers import SEED_PAPER

@@ -12,11 +12,11 @@ import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
-from bot.cards.i18n import CARD_LABELS, CardLabels
 from bot.source.links import Link, find_code_links
 from bot.source.papers import Paper
 from bot.summarize import Summary
 from bot.support.config import Language
+from bot.words.labels import CARD_LABELS, CardLabels
 
 
 class Kind(Enum):

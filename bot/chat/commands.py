@@ -11,9 +11,9 @@ import shlex
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.chat.messages import MESSAGES, RANKING_MESSAGES
 from bot.source.taxonomy import groups, suggest, validate
 from bot.support.config import Language
+from bot.words.messages import MESSAGES, RANKING_MESSAGES
 
 
 class UsageError(ValueError):

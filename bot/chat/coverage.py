@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.chat.messages import MESSAGES
-from bot.schedule.freshness import overdue_mailing
 from bot.source.arxiv_calendar import public_at
 from bot.store import Chat, Store
 from bot.support.config import Language
+from bot.words.messages import MESSAGES
 
 
 async def coverage_lines(
@@ -48,7 +47,7 @@ async def coverage_lines(
                 )
             )
     if overdue_after is not None:
-        overdue = await overdue_mailing(store, now, overdue_after)
+        overdue = await store.overdue_mailing(now, overdue_after)
         if overdue is not None:
             late = _duration(now - public_at(overdue), language)
             lines.append(messages.coverage_overdue.format(date=overdue.isoformat(), late=late))

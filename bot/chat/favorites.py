@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bot.chat.messages import MESSAGES
 from bot.chat.ranking import RankingCommands
 from bot.chat.replies import Document, FavoritesPage, Notice, Reply
 from bot.render.bibtex import to_bibtex
 from bot.store import Store
 from bot.support.config import Language
+from bot.words.messages import MESSAGES
 
 FAVORITES_PER_PAGE = 5
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.chat.commands import parse_days, parse_switch
-from bot.chat.messages import RANKING_MESSAGES
 from bot.chat.replies import Confirm, ForYouList, Notice, Reply
 from bot.match.rankers import Ranker
 from bot.match.ranking import MIN_POSITIVES
 from bot.store import Chat, Store
 from bot.support.config import Language
+from bot.words.messages import RANKING_MESSAGES
 
 FORGET_ACTION = "forget"
 # What a reaction means: ☆ itself, or "more/less like this", which only feed the ranking.

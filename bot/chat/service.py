@@ -29,7 +29,6 @@ from bot.chat.commands import (
 from bot.chat.coverage import coverage_lines
 from bot.chat.favorites import Favorites
 from bot.chat.membership import Membership
-from bot.chat.messages import MESSAGES, moment_text
 from bot.chat.ranking import RankingCommands
 from bot.chat.replies import CardReply, Notice, Reply
 from bot.match.rankers import Ranker
@@ -40,6 +39,7 @@ from bot.source.taxonomy import lookup
 from bot.store import Chat, Store, Subscription
 from bot.support.clock import Clock, utcnow, zone
 from bot.support.config import Language
+from bot.words.messages import MESSAGES, moment_text
 
 ChatKind = Literal["private", "group", "channel"]
 

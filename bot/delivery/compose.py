@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from bot.cards.library import Library
-from bot.chat.messages import RANKING_MESSAGES
 from bot.delivery.platforms import DigestEntry, Platform
 from bot.match.matching import matched_topics
 from bot.match.rankers import ChatRanking
 from bot.source.papers import Paper
 from bot.store import Chat, Store, Topic
 from bot.store.records import OutboxEntry
+from bot.words.messages import RANKING_MESSAGES
 
 Send = Callable[[], Awaitable[str]]
 Prepare = Callable[[], Awaitable[Send]]

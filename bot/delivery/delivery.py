@@ -46,7 +46,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.cards.library import Library
-from bot.chat.messages import MESSAGES
 from bot.delivery.compose import Composer, Prepare, best_first
 from bot.delivery.platforms import (
     ChatGone,
@@ -63,6 +62,7 @@ from bot.ops import metrics
 from bot.store import Chat, Store
 from bot.store.records import OutboxEntry
 from bot.support.clock import Clock, last_occurrence, start_of_day, utcnow, zone
+from bot.words.messages import MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ _MIN_PAUSE = timedelta(milliseconds=100)
 
 class TokenWatch(Protocol):
     """Who hears that a platform refuses the bot's token, and that it accepts it again
-    (`bot.ops.alerts.Alerts`)."""
+    (`bot.delivery.alerts.Alerts`)."""
 
     async def token_refused(self, platform: str, reason: str) -> None: ...
 

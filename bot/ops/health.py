@@ -22,7 +22,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.ops import metrics
-from bot.schedule.freshness import overdue_mailing
 from bot.source.arxiv_calendar import public_at
 from bot.store import Store
 from bot.support.clock import Clock, utcnow
@@ -146,7 +145,7 @@ class HealthServer:
     async def _mailing_warnings(self, now: datetime) -> list[str]:
         if self._overdue_after is None:
             return []
-        overdue = await overdue_mailing(self._store, now, self._overdue_after)
+        overdue = await self._store.overdue_mailing(now, self._overdue_after)
         if overdue is None:
             return []
         late = _minutes(now - public_at(overdue))

@@ -21,8 +21,8 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.delivery.alerts import Alerts
 from bot.ops import metrics
-from bot.ops.alerts import Alerts
 from bot.schedule.freshness import deliver
 from bot.source import arxiv_calendar
 from bot.source.arxiv_source import ArxivError, ArxivSource

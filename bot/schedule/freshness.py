@@ -22,9 +22,9 @@ import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+from bot.delivery.alerts import Alerts
 from bot.match.matching import Announced, Matcher
 from bot.ops import metrics
-from bot.ops.alerts import Alerts
 from bot.source import arxiv_calendar
 from bot.source.arxiv_source import Announcement, ArxivError, ArxivSource
 from bot.source.papers import Paper
@@ -68,17 +68,6 @@ async def assess(
     return FeedCoverage(target, fresh, pairs)
 
 
-async def overdue_mailing(store: Store, now: datetime, after: timedelta) -> date | None:
-    """The mailing that should have been seen by now (announced more than `after` ago)
-    when paperbell has not seen it; None while all is well, or before the first mailing
-    was ever seen, or while no chat follows anything."""
-    newest = await store.newest_settled_mailing()
-    if newest is None or not await store.active_subscriptions():
-        return None
-    due = arxiv_calendar.latest_mailing(now - after)
-    return due if newest < due else None
-
-
 class Freshness:
     def __init__(
         self,
@@ -100,7 +89,7 @@ class Freshness:
 
     async def check_overdue(self, now: datetime) -> None:
         """Alert when a mailing is overdue, and once more when it has arrived."""
-        overdue = await overdue_mailing(self._store, now, self._overdue_after)
+        overdue = await self._store.overdue_mailing(now, self._overdue_after)
         texts = self._alerts.texts
         if overdue is not None:
             late = f"{int((now - arxiv_calendar.public_at(overdue)).total_seconds() // 60)} min"

@@ -26,11 +26,11 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.cards.library import Library
+from bot.delivery.alerts import Alerts
 from bot.delivery.delivery import Dispatcher
 from bot.delivery.platforms import Platform
 from bot.match.rankers import Ranker
 from bot.ops import metrics
-from bot.ops.alerts import Alerts
 from bot.schedule.audit import Audit
 from bot.schedule.cadence import Cadence, CadenceTrigger
 from bot.schedule.discovery import Discovery

@@ -77,7 +77,7 @@ class LLMStats:
     sections_replaced: Counter[str] = field(default_factory=Counter)
     fallbacks: Counter[str] = field(default_factory=Counter)
     # Papers in a row the LLM failed for (0 after a success), and why the last one failed:
-    # what operator alerts watch (`bot.ops.alerts.Alerts.llm_streak`).
+    # what operator alerts watch (`bot.delivery.alerts.Alerts.llm_streak`).
     failing_in_a_row: int = 0
     last_failure: str = ""
 

@@ -45,7 +45,7 @@ from handlers.slack.posting import CALL_FAILURES, delivery_error, post_card
 from handlers.slack.security import ReplayGuard, SignatureCheck
 
 if TYPE_CHECKING:
-    from bot.chat.core import Core
+    from bot.core import Core
 
 log = logging.getLogger(__name__)
 

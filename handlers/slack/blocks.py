@@ -1,6 +1,6 @@
 """Block Kit for what the Slack adapter draws around the core's replies: notices, favorites,
 App Home, digests, the share modal and share links, and BibTeX snippets. Cards themselves
-come from `bot.render`, every word from the catalogue (`bot.chat.messages`) in the
+come from `bot.render`, every word from the catalogue (`bot.words.messages`) in the
 conversation's language, and button values from the core's codec (`bot.render.buttons`).
 
 Text from people and from arXiv goes into `plain_text` objects, which Slack never formats,
@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cards.i18n import CARD_LABELS
-from bot.chat.messages import MESSAGES, RANKING_MESSAGES, Messages
 from bot.chat.replies import FavoritesPage, Subscription
 from bot.delivery.platforms import DigestEntry
 from bot.render.buttons import RemoveFavorite, ShowFavorites, ToggleFavorite, encode
@@ -25,6 +23,8 @@ from bot.render.slack_blocks import FAVORITE_ACTION
 from bot.source.papers import Paper
 from bot.source.taxonomy import lookup
 from bot.support.config import Language
+from bot.words.labels import CARD_LABELS
+from bot.words.messages import MESSAGES, RANKING_MESSAGES, Messages
 
 Block = dict[str, Any]
 

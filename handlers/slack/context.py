@@ -12,9 +12,9 @@ from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.chat.messages import MESSAGES, Messages
 from bot.chat.service import ChatKind, Service
 from bot.render.buttons import Action, decode
+from bot.words.messages import MESSAGES, Messages
 from handlers.slack.blocks import Message
 
 log = logging.getLogger(__name__)

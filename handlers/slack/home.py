@@ -15,9 +15,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.messages import Messages
 from bot.chat.service import Service
 from bot.render.buttons import RemoveFavorite, ShowFavorites, decode
+from bot.words.messages import Messages
 from handlers.slack import blocks
 from handlers.slack.context import (
     PLATFORM,

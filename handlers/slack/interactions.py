@@ -25,7 +25,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
 from bot.chat.favorites import UnknownPaper
-from bot.chat.messages import MESSAGES, Messages
 from bot.chat.replies import (
     CardReply,
     Confirm,
@@ -45,6 +44,7 @@ from bot.render.slack_blocks import (
     SHARE_ACTION,
     render_slack,
 )
+from bot.words.messages import MESSAGES, Messages
 from handlers.slack import blocks
 from handlers.slack.blocks import Message
 from handlers.slack.context import (

@@ -17,9 +17,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards.cards import Card
-from bot.chat.messages import Messages
 from bot.chat.service import Service
 from bot.render.buttons import Share
+from bot.words.messages import Messages
 from handlers.slack import blocks
 from handlers.slack.blocks import Message
 from handlers.slack.context import PLATFORM, PREFIX, Spawn, clicker, reply, tapped, words_for

@@ -9,7 +9,7 @@ from handlers.telegram.adapter import TelegramAdapter
 from handlers.telegram.doctor import doctor_check
 
 if TYPE_CHECKING:
-    from bot.chat.core import Core
+    from bot.core import Core
 
 __all__ = ["TelegramAdapter", "create", "doctor_check"]
 

@@ -27,13 +27,13 @@ from telegram.ext import (
 )
 
 from bot.cards.cards import Card
-from bot.chat.messages import MESSAGES
 from bot.chat.service import Service
 from bot.delivery.platforms import DigestEntry, RateLimits
 from bot.delivery.ratelimit import limiter_for
 from bot.render.escape import html_text
 from bot.schedule.leader import Cluster
 from bot.support.config import Settings
+from bot.words.messages import MESSAGES
 from handlers.telegram.commands import Commands
 from handlers.telegram.lifecycle import Lifecycle
 from handlers.telegram.markup import card_message, digest_message

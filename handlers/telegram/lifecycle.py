@@ -26,9 +26,9 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.chat.commands import COMMANDS
-from bot.chat.messages import MESSAGES
 from bot.schedule.leader import Cluster
 from bot.support.config import Settings
+from bot.words.messages import MESSAGES
 from handlers.telegram.polling import PollingLease
 from handlers.telegram.webhook import WebhookServer
 

@@ -22,7 +22,6 @@ from telegram.constants import ParseMode
 
 from bot.cards.cards import Card
 from bot.chat.favorites import FAVORITES_PER_PAGE
-from bot.chat.messages import MESSAGES, RANKING_MESSAGES
 from bot.chat.replies import FavoritesPage
 from bot.delivery.platforms import DigestEntry
 from bot.render.buttons import (
@@ -38,6 +37,7 @@ from bot.render.escape import html_link, html_text, html_visible
 from bot.render.layout import one_line, title_of, utf16_len
 from bot.render.telegram_html import MESSAGE_LIMIT, TelegramMessage, render_telegram
 from bot.support.config import Language
+from bot.words.messages import MESSAGES, RANKING_MESSAGES
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 STAR_OFF = "☆"

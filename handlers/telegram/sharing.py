@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from telegram import InlineQueryResultsButton, Update
 
-from bot.chat.messages import MESSAGES
 from bot.chat.service import Service
 from bot.support.config import Language
+from bot.words.messages import MESSAGES
 from handlers.telegram.markup import share_result
 from handlers.telegram.people import language_of
 

@@ -17,10 +17,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
 from bot.chat.favorites import UnknownPaper
-from bot.chat.messages import MESSAGES, Messages
 from bot.chat.service import Service
 from bot.render.buttons import OpenCard, RemoveFavorite, ShowFavorites, ToggleFavorite, decode
 from bot.support.config import Language
+from bot.words.messages import MESSAGES, Messages
 from handlers.telegram.errors import is_not_modified
 from handlers.telegram.markup import NO_PREVIEW, card_message, favorites_message, relabel_star
 from handlers.telegram.people import PLATFORM, language_of, owner_name

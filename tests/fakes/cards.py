@@ -3,7 +3,7 @@
 The labels come from the reference documents in the repository (the real card for 2508.08189
 in Chinese, `tests/fixtures/seed-card-2508.08189.md`, and the table of `docs/CARD.md`, whose
 English column names the same sections)
-so that renderings are checked against the reference rather than against `bot.cards.i18n`,
+so that renderings are checked against the reference rather than against `bot.words.labels`,
 which they would echo.
 """
 

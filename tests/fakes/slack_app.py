@@ -19,7 +19,7 @@ import aiohttp
 from slack_sdk.signature import Clock
 
 from bot.app import open_core
-from bot.chat.core import Core
+from bot.core import Core
 from bot.source.papers import Paper
 from bot.support.config import Settings
 from handlers.slack import SlackAdapter

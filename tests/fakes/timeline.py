@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.delivery.alerts import Alerts
 from bot.delivery.delivery import Dispatcher
-from bot.ops.alerts import Alerts
 from bot.schedule.audit import Audit
 from bot.schedule.cadence import Cadence
 from bot.schedule.discovery import Discovery

@@ -22,7 +22,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 import handlers
-from bot.schedule.freshness import overdue_mailing
 from bot.source.arxiv_calendar import public_at
 from bot.source.arxiv_source import ArxivError, ArxivSource
 from bot.store import Store, migrate
@@ -97,7 +96,7 @@ async def check_mailings(settings: Settings, now: datetime | None = None) -> Che
     store = Store.connect(settings.DATABASE_URL)
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT):
-            overdue = await overdue_mailing(store, now, after)
+            overdue = await store.overdue_mailing(now, after)
             newest = await store.newest_settled_mailing()
     except Exception as exc:
         return CheckResult.skipped(name, f"the database cannot tell ({_first_line(exc)})")

@@ -19,9 +19,9 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from bot.chat.messages import ALERTS, AlertTexts
 from bot.delivery.platforms import DeliveryError, Platform
 from bot.support.config import Language, Settings
+from bot.words.messages import ALERTS, AlertTexts
 
 log = logging.getLogger(__name__)
 
