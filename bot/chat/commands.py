@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.source.taxonomy import groups, suggest, validate
 from bot.support.config import Language
-from bot.words.messages import MESSAGES, RANKING_MESSAGES
+from bot.words.messages import MESSAGES
+from bot.words.ranking import RANKING_MESSAGES
 
 
 class UsageError(ValueError):

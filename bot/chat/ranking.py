@@ -14,7 +14,7 @@ from bot.match.rankers import Ranker
 from bot.match.ranking import MIN_POSITIVES
 from bot.store import Chat, Store
 from bot.support.config import Language
-from bot.words.messages import RANKING_MESSAGES
+from bot.words.ranking import RANKING_MESSAGES
 
 FORGET_ACTION = "forget"
 # What a reaction means: ☆ itself, or "more/less like this", which only feed the ranking.

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from bot.delivery.platforms import DeliveryError, Platform
 from bot.support.config import Language, Settings
-from bot.words.messages import ALERTS, AlertTexts
+from bot.words.alerts import ALERTS, AlertTexts
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from bot.match.rankers import ChatRanking
 from bot.source.papers import Paper
 from bot.store import Chat, Store, Topic
 from bot.store.records import OutboxEntry
-from bot.words.messages import RANKING_MESSAGES
+from bot.words.ranking import RANKING_MESSAGES
 
 Send = Callable[[], Awaitable[str]]
 Prepare = Callable[[], Awaitable[Send]]

@@ -24,7 +24,8 @@ from bot.source.papers import Paper
 from bot.source.taxonomy import lookup
 from bot.support.config import Language
 from bot.words.labels import CARD_LABELS
-from bot.words.messages import MESSAGES, RANKING_MESSAGES, Messages
+from bot.words.messages import MESSAGES, Messages
+from bot.words.ranking import RANKING_MESSAGES
 
 Block = dict[str, Any]
 

@@ -37,7 +37,8 @@ from bot.render.escape import html_link, html_text, html_visible
 from bot.render.layout import one_line, title_of, utf16_len
 from bot.render.telegram_html import MESSAGE_LIMIT, TelegramMessage, render_telegram
 from bot.support.config import Language
-from bot.words.messages import MESSAGES, RANKING_MESSAGES
+from bot.words.messages import MESSAGES
+from bot.words.ranking import RANKING_MESSAGES
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 STAR_OFF = "☆"

@@ -24,7 +24,7 @@ from bot.chat.ranking import RankingCommands, Reaction
 from bot.chat.replies import Confirm, ForYouList
 from bot.render.buttons import OpenCard, encode
 from bot.support.config import Language
-from bot.words.messages import RANKING_MESSAGES
+from bot.words.ranking import RANKING_MESSAGES
 
 PLATFORM = "telegram"
 REACTIONS: dict[str, Reaction] = {
