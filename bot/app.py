@@ -95,7 +95,7 @@ async def run(
             for adapter in adapters:
                 await adapter.start()
                 started.append(adapter)
-            alerts = Alerts.from_settings(settings, started)
+            alerts = Alerts.from_settings(settings, started, core.store)
             await alerts.database_at_start(database_trouble)
             cluster = core.cluster
             assert cluster is not None

@@ -105,6 +105,34 @@ async def test_a_database_that_answered_only_after_waiting_is_reported_then_reso
     assert [r.levelno for r in caplog.records] == [logging.ERROR, logging.INFO]
 
 
+async def test_replicas_sharing_a_database_announce_an_incident_and_its_end_once(
+    store: Store, platform: InMemoryPlatform
+) -> None:
+    replicas = [Alerts([("memory", "admin")], {"memory": platform}, incidents=store) for _ in "abc"]
+
+    for alerts in replicas:
+        await alerts.token_refused("telegram", "401 Unauthorized")
+    for alerts in replicas:
+        await alerts.token_accepted("telegram")
+
+    assert titles(platform) == [
+        "⚠ paperbell: telegram refuses the bot token: 401 Unauthorized",
+        "✓ paperbell: telegram accepts the bot token again.",
+    ]
+
+
+async def test_a_restarted_bot_does_not_announce_an_ongoing_incident_again(
+    store: Store, platform: InMemoryPlatform
+) -> None:
+    before = Alerts([("memory", "admin")], {"memory": platform}, incidents=store)
+    await before.start("stale:cs.LG", "cs.LG stale")
+    after_restart = Alerts([("memory", "admin")], {"memory": platform}, incidents=store)
+
+    assert not await after_restart.start("stale:cs.LG", "cs.LG stale")
+    assert await after_restart.end("stale:cs.LG", "cs.LG fresh again")
+    assert titles(platform) == ["cs.LG stale", "cs.LG fresh again"]
+
+
 async def test_without_admin_chats_the_incident_goes_to_the_log_only(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

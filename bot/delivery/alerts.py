@@ -8,18 +8,21 @@ cards use (`send_notice`), and to the log as well; without
 `ADMIN_CHATS`, or for a platform that is not running, the log alone carries them
 (WARNING when it starts, ERROR for the database, INFO when it ends).
 
-Open incidents live in this process's memory: after a restart an incident still under
-way is announced once more, which is the honest thing to tell a person who may have
-missed the first message.
+Which incidents are open is kept in the database (`Store.open_incident`), so replicas that
+all notice a refused token or a stale feed announce it once between them, and a restart
+does not announce an ongoing incident again; without a store (tests, one-off tools) this
+process's memory keeps it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from bot.delivery.platforms import DeliveryError, Platform
+from bot.support.clock import Clock, utcnow
 from bot.support.config import Language, Settings
 from bot.words.alerts import ALERTS, AlertTexts
 
@@ -33,46 +36,75 @@ class FailureStreak(Protocol):
     last_failure: str
 
 
+class IncidentBook(Protocol):
+    """Who opened and who closed each incident (the `Store` is one)."""
+
+    async def open_incident(self, key: str, *, now: datetime) -> bool: ...
+
+    async def close_incident(self, key: str) -> bool: ...
+
+
+class MemoryIncidents:
+    """One process's book, for a bot without a shared database."""
+
+    def __init__(self) -> None:
+        self._open: set[str] = set()
+
+    async def open_incident(self, key: str, *, now: datetime) -> bool:
+        opened = key not in self._open
+        self._open.add(key)
+        return opened
+
+    async def close_incident(self, key: str) -> bool:
+        closed = key in self._open
+        self._open.discard(key)
+        return closed
+
+
 class Alerts:
     def __init__(
         self,
         targets: Sequence[tuple[str, str]] = (),
         platforms: Mapping[str, Platform] | None = None,
         language: Language = "en",
+        *,
+        incidents: IncidentBook | None = None,
+        now: Clock = utcnow,
     ) -> None:
         """`targets`: (platform, chat ID) pairs, as `Settings.admin_chats` gives them."""
         self._targets = tuple(targets)
         self._platforms = dict(platforms or {})
         self._language = language
-        self._open: set[str] = set()
+        self._incidents = incidents or MemoryIncidents()
+        self._now = now
 
     @classmethod
-    def from_settings(cls, settings: Settings, platforms: Iterable[Platform]) -> Alerts:
+    def from_settings(
+        cls, settings: Settings, platforms: Iterable[Platform], incidents: IncidentBook | None
+    ) -> Alerts:
         return cls(
-            settings.admin_chats(), {p.name: p for p in platforms}, settings.DEFAULT_LANGUAGE
+            settings.admin_chats(),
+            {p.name: p for p in platforms},
+            settings.DEFAULT_LANGUAGE,
+            incidents=incidents,
         )
 
     @property
     def texts(self) -> AlertTexts:
         return ALERTS[self._language]
 
-    def is_open(self, key: str) -> bool:
-        return key in self._open
-
     async def start(self, key: str, message: str, *, level: int = logging.WARNING) -> bool:
         """Report the incident unless it is already open; True if this call reported it."""
-        if key in self._open:
+        if not await self._incidents.open_incident(key, now=self._now()):
             return False
-        self._open.add(key)
         log.log(level, "incident: %s", message, extra={"incident": key})
         await self._send(message)
         return True
 
     async def end(self, key: str, message: str) -> bool:
         """Report the incident resolved if it was open; True if this call reported it."""
-        if key not in self._open:
+        if not await self._incidents.close_incident(key):
             return False
-        self._open.discard(key)
         log.info("resolved: %s", message, extra={"incident": key})
         await self._send(message)
         return True

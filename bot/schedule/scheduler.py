@@ -158,7 +158,7 @@ class Poller:
                 library,
                 Dispatcher(store, library, platforms, ranker=ranker),
             )
-        alerts = alerts or Alerts.from_settings(settings, platforms)
+        alerts = alerts or Alerts.from_settings(settings, platforms, store)
         dispatcher = Dispatcher(store, library, platforms, watch=alerts, ranker=ranker)
         freshness = Freshness(
             store,

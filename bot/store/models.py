@@ -329,3 +329,14 @@ class SlackEventRow(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IncidentRow(Base):
+    """An operator alert that is open: its start was announced, its end not yet. Kept in the
+    database so replicas announce each incident once between them, and a restart does not
+    announce an ongoing one again."""
+
+    __tablename__ = "incidents"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)

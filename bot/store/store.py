@@ -15,6 +15,7 @@ from bot.store.chats import ChatsRepository
 from bot.store.cluster import ClusterRepository
 from bot.store.db import create_engine
 from bot.store.favorites import FavoritesRepository
+from bot.store.incidents import IncidentsRepository
 from bot.store.mailings import MailingsRepository
 from bot.store.outbox import OutboxRepository
 from bot.store.polls import PollsRepository
@@ -29,6 +30,7 @@ class Store(
     OutboxRepository,
     SignalsRepository,
     ClusterRepository,
+    IncidentsRepository,
 ):
     @classmethod
     def connect(cls, url: str | URL) -> Store:
