@@ -25,6 +25,7 @@ from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
 ALICE = 1001
 BOB = 1002
+GROUP = -100555
 
 
 @dataclass
@@ -77,6 +78,22 @@ async def test_a_heart_reaction_on_a_card_is_a_star_and_taking_it_off_unfavorite
     bot.tg.react(card, alice, [], old=["❤"])
     assert await eventually(lambda: _when_empty(favorites(bot.store, ALICE)))
 
+    assert saved == [SEED_PAPER.arxiv_id]
+
+
+async def test_in_a_group_a_heart_counts_once_paperbell_is_an_administrator(
+    bot: Running,
+) -> None:
+    alice = bot.tg.user(ALICE)
+    bot.tg.group(GROUP)
+    card = await bot.card_for(GROUP)
+
+    unsent = bot.tg.react(card, alice, ["❤"])
+    bot.tg.set_member(GROUP, bot.tg.bot_id, "administrator")
+    bot.tg.react(card, alice, ["❤"])
+    saved = await eventually(lambda: _when(favorites(bot.store, ALICE)))
+
+    assert unsent is None
     assert saved == [SEED_PAPER.arxiv_id]
 
 

@@ -692,16 +692,21 @@ class FakeTelegram:
 
     def react(
         self, message: SentMessage, user: JSON, new: list[str], old: list[str] | None = None
-    ) -> JSON:
+    ) -> JSON | None:
         """A user changes their emoji reactions on a message, from `old` to `new`.
 
         Like Telegram, the update reaches the bot only if its `allowed_updates` named
-        `message_reaction` (it is not among the default types)."""
+        `message_reaction` (it is not among the default types), and in a group only if the
+        bot is one of its administrators; otherwise no update is made (None)."""
         with self._lock:
             current = self._by_key.get((message.chat_id, message.message_id))
             if current is None or current.deleted:
                 raise ValueError("cannot react to a deleted message")
             self._users[user["id"]] = user
+            in_group = self._chats[message.chat_id]["type"] in ("group", "supergroup")
+            bot_status = self._members.get((message.chat_id, self.bot_id), "member")
+            if in_group and bot_status not in ("administrator", "creator"):
+                return None
             payload = {
                 "chat": self._chats[message.chat_id],
                 "message_id": message.message_id,
