@@ -17,7 +17,7 @@ from bot.delivery.delivery import Dispatcher
 from bot.match.rankers import Ranker
 from bot.match.ranking import scores
 from bot.source.papers import Paper
-from bot.store import Store
+from bot.store import Chat, Store
 from tests.fakes.outbox import StaticSummarizer, TestClock, library, queue
 from tests.fakes.platform import InMemoryPlatform
 from tests.fakes.sample_papers import MAILING_DAY, load_papers
@@ -77,6 +77,22 @@ async def star(
     return chosen
 
 
+async def robotics_fan(
+    store: Store,
+    service: Service,
+    before: list[Paper],
+    *,
+    cap: int,
+    stars: int,
+    language: str = "en",
+) -> tuple[Chat, list[Paper]]:
+    """Person 7's private chat, capped at `cap` a day, after 7 ☆-ed `stars` robotics papers."""
+    await store.save_papers(before)
+    chat = await store.ensure_chat("memory", "7", language=language)
+    await store.set_daily_cap(chat.id, cap)
+    return chat, await star(service, [p for p in before if robotics(p)], "7", "7", count=stars)
+
+
 async def ask(
     service: Service, command: str, args: str = "", user: str = "7", chat: str = "7"
 ) -> list[Reply]:
@@ -97,10 +113,7 @@ async def test_under_a_cap_of_5_a_person_who_starred_robotics_gets_more_robotics
     sample: tuple[list[Paper], list[Paper]],
 ) -> None:
     before, mailing = sample
-    await store.save_papers(before)
-    chat = await store.ensure_chat("memory", "7", language="en")
-    await store.set_daily_cap(chat.id, 5)
-    await star(service, [p for p in before if robotics(p)], "7", "7", count=5)
+    chat, _ = await robotics_fan(store, service, before, cap=5, stars=5)
 
     await queue(store, chat, mailing)
     await dispatcher.drain()
@@ -125,10 +138,7 @@ async def test_a_chat_without_enough_signal_keeps_announcement_order(
     sample: tuple[list[Paper], list[Paper]],
 ) -> None:
     before, mailing = sample
-    await store.save_papers(before)
-    chat = await store.ensure_chat("memory", "7", language="en")
-    await store.set_daily_cap(chat.id, 5)
-    await star(service, [p for p in before if robotics(p)], "7", "7", count=2)
+    chat, _ = await robotics_fan(store, service, before, cap=5, stars=2)
 
     await queue(store, chat, mailing)
     await dispatcher.drain()
@@ -145,10 +155,7 @@ async def test_rank_off_keeps_announcement_order_despite_enough_signal(
     sample: tuple[list[Paper], list[Paper]],
 ) -> None:
     before, mailing = sample
-    await store.save_papers(before)
-    chat = await store.ensure_chat("memory", "7", language="en")
-    await store.set_daily_cap(chat.id, 3)
-    await star(service, [p for p in before if robotics(p)], "7", "7", count=5)
+    chat, _ = await robotics_fan(store, service, before, cap=3, stars=5)
 
     replies = await ask(service, "rank", "off")
     await queue(store, chat, mailing)
@@ -167,10 +174,7 @@ async def test_a_private_card_among_the_best_says_which_favorite_it_resembles(
     sample: tuple[list[Paper], list[Paper]],
 ) -> None:
     before, mailing = sample
-    await store.save_papers(before)
-    chat = await store.ensure_chat("memory", "7", language="zh")
-    await store.set_daily_cap(chat.id, 1)
-    starred = await star(service, [p for p in before if robotics(p)], "7", "7", count=5)
+    chat, starred = await robotics_fan(store, service, before, cap=1, stars=5, language="zh")
 
     await queue(store, chat, mailing)
     await dispatcher.drain()

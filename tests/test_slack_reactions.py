@@ -11,7 +11,7 @@ from bot.delivery.delivery import Dispatcher
 from tests.fakes.papers import SEED_PAPER
 from tests.fakes.slack_app import SlackHarness, nth_response, running_slack, texts, user_key
 from tests.fakes.slack_server import CHANNEL_ID, USER_ID, Post
-from tests.fakes.telegram_harness import eventually
+from tests.fakes.telegram_harness import emptied, eventually, filled
 
 BOB = "U0BOB"
 
@@ -36,9 +36,9 @@ async def test_a_star_reaction_is_a_favorite_and_removing_it_unfavorites(tmp_pat
         card = await delivered_card(app)
 
         assert (await app.react(card, "star")).status == 200
-        saved = await eventually(lambda: _nonempty(favorites(app)))
+        saved = await eventually(lambda: filled(favorites(app)))
         await app.react(card, "star", added=False)
-        assert await eventually(lambda: _empty(favorites(app)))
+        assert await eventually(lambda: emptied(favorites(app)))
 
     assert saved == [SEED_PAPER.arxiv_id]
 
@@ -75,8 +75,8 @@ async def test_forget_deletes_the_callers_favorites_after_the_button_and_nobody_
         card = await delivered_card(app)
         await app.react(card, "star")
         await app.react(card, "star", user=BOB)
-        await eventually(lambda: _nonempty(favorites(app, BOB)))
-        await eventually(lambda: _nonempty(favorites(app)))
+        await eventually(lambda: filled(favorites(app, BOB)))
+        await eventually(lambda: filled(favorites(app)))
 
         await app.command("forget")
         question = await nth_response(app)
@@ -89,15 +89,6 @@ async def test_forget_deletes_the_callers_favorites_after_the_button_and_nobody_
         assert texts(done).startswith("Done: 1 favorites")
         assert await favorites(app) == []
         assert await favorites(app, BOB) == [SEED_PAPER.arxiv_id]
-
-
-async def _nonempty(found: object) -> list[str] | None:
-    value = await found  # type: ignore[misc]
-    return value or None
-
-
-async def _empty(found: object) -> bool:
-    return not await found  # type: ignore[misc]
 
 
 async def test_foryou_lists_privately_and_its_buttons_open_each_card_privately(

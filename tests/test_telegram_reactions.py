@@ -20,7 +20,7 @@ from bot.summarize.offline import OfflineSummarizer
 from handlers.telegram import TelegramAdapter
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.papers import SEED_PAPER
-from tests.fakes.telegram_harness import eventually, settings_for
+from tests.fakes.telegram_harness import emptied, eventually, filled, settings_for
 from tests.fakes.telegram_server import FakeTelegram, SentMessage
 
 ALICE = 1001
@@ -74,9 +74,9 @@ async def test_a_heart_reaction_on_a_card_is_a_star_and_taking_it_off_unfavorite
     card = await bot.card_for(ALICE)
 
     bot.tg.react(card, alice, ["❤"])
-    saved = await eventually(lambda: _when(favorites(bot.store, ALICE)))
+    saved = await eventually(lambda: filled(favorites(bot.store, ALICE)))
     bot.tg.react(card, alice, [], old=["❤"])
-    assert await eventually(lambda: _when_empty(favorites(bot.store, ALICE)))
+    assert await eventually(lambda: emptied(favorites(bot.store, ALICE)))
 
     assert saved == [SEED_PAPER.arxiv_id]
 
@@ -91,7 +91,7 @@ async def test_in_a_group_a_heart_counts_once_paperbell_is_an_administrator(
     unsent = bot.tg.react(card, alice, ["❤"])
     bot.tg.set_member(GROUP, bot.tg.bot_id, "administrator")
     bot.tg.react(card, alice, ["❤"])
-    saved = await eventually(lambda: _when(favorites(bot.store, ALICE)))
+    saved = await eventually(lambda: filled(favorites(bot.store, ALICE)))
 
     assert unsent is None
     assert saved == [SEED_PAPER.arxiv_id]
@@ -131,15 +131,6 @@ async def test_forget_asks_first_and_then_deletes_only_the_callers_favorites(
 
     assert await favorites(bot.store, ALICE) == []
     assert await favorites(bot.store, BOB) == [SEED_PAPER.arxiv_id]
-
-
-async def _when(found: object) -> list[str] | None:
-    value = await found  # type: ignore[misc]
-    return value or None
-
-
-async def _when_empty(found: object) -> bool:
-    return not await found  # type: ignore[misc]
 
 
 async def test_foryou_in_a_group_names_the_caller_and_its_buttons_open_the_cards(

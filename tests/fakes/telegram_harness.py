@@ -120,6 +120,16 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
     return result
 
 
+async def filled(found: Awaitable[list[T]]) -> list[T] | None:
+    """For `eventually`: the list once it has something in it."""
+    return await found or None
+
+
+async def emptied(found: Awaitable[list[T]]) -> bool:
+    """For `eventually`: whether the list has become empty."""
+    return not await found
+
+
 def star_of(message: SentMessage, data: str = STAR) -> str:
     """The label of the message's ☆ button for `data`, as everyone in the chat sees it."""
     return next(b["text"] for b in message.buttons if b.get("callback_data") == data)
