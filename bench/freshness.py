@@ -38,6 +38,7 @@ from bot.store import Store, migrate
 from bot.support.config import load_settings
 from tests.fakes.mailings import DailyArxiv
 from tests.fakes.outbox import TestClock, subscribe
+from tests.fakes.papers import random_categories, synthetic_paper
 from tests.fakes.timeline import SimulatedBot
 
 FIRST_CARD_TARGET = timedelta(seconds=120)
@@ -52,20 +53,10 @@ def mailing_papers(day: date, first: int, rng: random.Random) -> list[Paper]:
     start, end = submission_window(day)
     papers = []
     for n in range(first, first + PAPERS_PER_MAILING):
-        categories = tuple(dict.fromkeys(rng.choices(CATEGORIES, k=rng.randint(1, 2))))
+        categories = random_categories(rng, CATEGORIES, 2)
         submitted = start + (end - start) * rng.random()
         papers.append(
-            Paper(
-                arxiv_id=f"2512.{n:05d}",
-                version=1,
-                title=f"Paper {n}",
-                authors=("A. Author",),
-                abstract="We study things at some length. " * 10,
-                primary_category=categories[0],
-                categories=categories,
-                published=submitted,
-                updated=submitted,
-            )
+            synthetic_paper(f"2512.{n:05d}", categories, submitted, abstract_sentences=10)
         )
     return papers
 

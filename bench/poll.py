@@ -36,6 +36,7 @@ from bot.store import Store, migrate
 from tests.fakes.arxiv_server import RecordedRequest
 from tests.fakes.mailings import DailyArxiv
 from tests.fakes.outbox import TestClock, subscribe
+from tests.fakes.papers import random_categories, synthetic_paper
 
 INTERVAL = float(os.environ.get("ARXIV_REQUEST_INTERVAL", "1.0"))
 CATEGORIES = ["cs.CV", "cs.LG", "cs.CL", "cs.AI", "cs.RO", "stat.ML", "eess.IV", "math.OC"]
@@ -47,21 +48,9 @@ TUESDAY = datetime(2025, 11, 25, 15, 0, tzinfo=UTC)
 def make_papers(first: int, count: int, submitted: datetime, rng: random.Random) -> list[Paper]:
     papers = []
     for n in range(first, first + count):
-        categories = tuple(dict.fromkeys(rng.choices(CATEGORIES, k=rng.randint(1, 3))))
+        categories = random_categories(rng, CATEGORIES, 3)
         when = submitted - timedelta(minutes=rng.randint(0, 1200))
-        papers.append(
-            Paper(
-                arxiv_id=f"2511.{n:05d}",
-                version=1,
-                title=f"Paper {n}",
-                authors=("A. Author",),
-                abstract="We study things at some length. " * 20,
-                primary_category=categories[0],
-                categories=categories,
-                published=when,
-                updated=when,
-            )
-        )
+        papers.append(synthetic_paper(f"2511.{n:05d}", categories, when, abstract_sentences=20))
     return papers
 
 

@@ -7,6 +7,8 @@ The seed paper's metadata is 2508.08189 as arXiv lists it (see
 from __future__ import annotations
 
 import dataclasses
+import random
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,3 +87,26 @@ def make_summary(language: str = "en", **overrides: Any) -> Summary:
         translated_abstract="近年来强化学习与视觉智能的交叉进展……" if language == "zh" else None,
     )
     return dataclasses.replace(base, **overrides)
+
+
+def random_categories(rng: random.Random, pool: Sequence[str], most: int) -> tuple[str, ...]:
+    """One to `most` distinct categories from `pool`, the first one primary."""
+    return tuple(dict.fromkeys(rng.choices(pool, k=rng.randint(1, most))))
+
+
+def synthetic_paper(
+    arxiv_id: str, categories: tuple[str, ...], submitted: datetime, *, abstract_sentences: int
+) -> Paper:
+    """A distinct paper for benchmarks that care only about its categories and submission
+    time."""
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=1,
+        title=f"Paper {arxiv_id}",
+        authors=("A. Author",),
+        abstract="We study things at some length. " * abstract_sentences,
+        primary_category=categories[0],
+        categories=categories,
+        published=submitted,
+        updated=submitted,
+    )
